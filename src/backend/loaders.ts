@@ -1,0 +1,55 @@
+/**
+ * One loader per backend. Each registers its tfjs backend and returns what runs, or throws an
+ * Error whose message is the reason it cannot load here (shown by `senet-lab env`).
+ */
+import { createRequire } from "node:module";
+import * as tf from "@tensorflow/tfjs";
+import type { LoadedBackend } from "./index.js";
+
+const require = createRequire(import.meta.url);
+
+function describeLoadError(pkg: string, err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === "MODULE_NOT_FOUND" && String(e.message).includes(pkg)) {
+    return `${pkg} is not installed (its install downloads libtensorflow, which needs internet access to storage.googleapis.com at npm install time)`;
+  }
+  return `${pkg} failed to load: ${e?.message ?? String(err)}`;
+}
+
+/** libtensorflow through @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node (CPU). */
+export async function loadTensorflow(): Promise<LoadedBackend> {
+  const reasons: string[] = [];
+  for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    try {
+      require(pkg);
+      const version = (require(`${pkg}/package.json`) as { version: string }).version;
+      return { tfBackend: "tensorflow", detail: `${pkg} ${version} (libtensorflow)` };
+    } catch (err) {
+      reasons.push(describeLoadError(pkg, err));
+    }
+  }
+  throw new Error(reasons.join("; "));
+}
+
+/** Our native oneDNN backend (native/); see src/backend/onednn.ts. */
+export async function loadOnednn(threads: number): Promise<LoadedBackend> {
+  const { registerOnednnBackend } = await import("./onednn.js");
+  return registerOnednnBackend(threads);
+}
+
+/** XNNPACK through WebAssembly, with the gradient kernels it lacks added (wasm-kernels.ts). */
+export async function loadWasm(): Promise<LoadedBackend> {
+  await import("@tensorflow/tfjs-backend-wasm");
+  const { registerWasmTrainingKernels } = await import("./wasm-kernels.js");
+  registerWasmTrainingKernels();
+  const version = (require("@tensorflow/tfjs-backend-wasm/package.json") as { version: string })
+    .version;
+  return { tfBackend: "wasm", detail: `@tensorflow/tfjs-backend-wasm ${version} (SIMD, 1 thread)` };
+}
+
+/** The pure-JS cpu backend, with its slow Conv2DBackpropFilter replaced (cpu-kernels.ts). */
+export async function loadCpu(): Promise<LoadedBackend> {
+  const { registerCpuTrainingKernels } = await import("./cpu-kernels.js");
+  registerCpuTrainingKernels();
+  return { tfBackend: "cpu", detail: `@tensorflow/tfjs-backend-cpu ${tf.version_core} (pure JS)` };
+}

@@ -1,0 +1,10 @@
+/**
+ * senet-lab: Squeeze-and-Excitation and Spatial Group-wise Enhance for TensorFlow.js.
+ * The package root re-exports the public API so notebooks write `import ... from "senet-lab"`.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export * from "./backend/index.js";
+export * from "./errors.js";
+/** The single @tensorflow/tfjs instance the library uses; import it from here in notebooks. */
+export { tf };

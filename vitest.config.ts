@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+// Tests run in forked processes: tfjs keeps global backend state, and native addons are safest
+// loaded once per process. Two cores here, so two workers.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    pool: "forks",
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    env: { SENET_LAB_QUIET: "1" },
+  },
+});
