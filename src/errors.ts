@@ -40,7 +40,8 @@ export function quote(value: unknown): string {
 
 /** Throws a ConfigError naming `what`, the bad value and the allowed choices. */
 export function oneOf<T extends string>(what: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value))
+    return value as T;
   throw new ConfigError(
     `${what} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}; got ${quote(value)}`,
   );

@@ -96,7 +96,9 @@ export async function initBackend(
   options: { quiet?: boolean } = {},
 ): Promise<BackendInfo> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) {
-    throw new ConfigError(`backend must be one of ${BACKEND_CHOICES.join(", ")}; got ${quote(choice)}`);
+    throw new ConfigError(
+      `backend must be one of ${BACKEND_CHOICES.join(", ")}; got ${quote(choice)}`,
+    );
   }
   if (current && current.requested === choice) return current;
   if (pending) await pending.catch(() => undefined);
