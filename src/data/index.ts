@@ -1,0 +1,10 @@
+/** Datasets: names, loaders, splits and batch streaming (see dataset.ts). */
+export * from "./batches.js";
+export * from "./cifar.js";
+export * from "./dataset.js";
+export * from "./idx.js";
+export * from "./mnist-format.js";
+export * from "./registry.js";
+export * from "./rng.js";
+export * from "./synthetic.js";
+export * from "./types.js";
