@@ -1,0 +1,77 @@
+/** `senet-lab notebook run|serve`. */
+import { parseParams, runNotebook } from "../notebook/run.js";
+import { type CommandSpec, int, list, str } from "./command.js";
+
+const runCommand: CommandSpec = {
+  name: "run",
+  summary:
+    "Execute a notebook through the tslab kernel, papermill-style; the output is saved even if a cell fails.",
+  args: "<in.ipynb>",
+  flags: {
+    out: {
+      type: "string",
+      valueName: "FILE",
+      description: "Executed notebook path (default results/<name>.ipynb).",
+    },
+    param: {
+      type: "string",
+      short: "p",
+      multiple: true,
+      valueName: "KEY=VALUE",
+      description:
+        "Set a parameter declared in the notebook's parameters cell (value parsed as JSON if it can be).",
+    },
+    html: { type: "boolean", description: "Also write an HTML export next to the output." },
+    timeout: {
+      type: "string",
+      valueName: "SECONDS",
+      description: "Longest any one cell may run (default 3600).",
+    },
+  },
+  run: async (flags, positionals) => {
+    if (positionals.length !== 1) {
+      process.stderr.write("senet-lab notebook run: give exactly one notebook (see --help)\n");
+      return 2;
+    }
+    const out = str(flags, "out");
+    const timeout = int(flags, "timeout");
+    const r = await runNotebook({
+      input: positionals[0]!,
+      ...(out ? { output: out } : {}),
+      params: parseParams(list(flags, "param")),
+      html: Boolean(flags.html),
+      ...(timeout ? { cellTimeoutS: timeout } : {}),
+    });
+    process.stderr.write(
+      `${r.status}: ${r.output}${r.html ? ` (+ ${r.html})` : ""} in ${r.duration.toFixed(1)} s\n`,
+    );
+    return r.status === "completed" ? 0 : 1;
+  },
+};
+
+const serveCommand: CommandSpec = {
+  name: "serve",
+  summary: "Start a Jupyter server on loopback with the project's tslab kernel and notebooks/.",
+  flags: {
+    port: {
+      type: "string",
+      valueName: "N",
+      description: "Port to listen on (default 8888; 0 picks a free one).",
+    },
+  },
+  run: async (flags) => {
+    const { serveNotebooks } = await import("../notebook/serve.js");
+    const port = int(flags, "port", 0);
+    const server = await serveNotebooks(port === undefined ? {} : { port });
+    process.stdout.write(`senet-lab notebooks: ${server.url}\n(Ctrl-C stops the server)\n`);
+    await server.closed;
+    return 0;
+  },
+};
+
+/** The notebook command group. */
+export const notebookCommand: CommandSpec = {
+  name: "notebook",
+  summary: "Run a notebook through the tslab kernel, or serve the notebooks in Jupyter.",
+  subcommands: [runCommand, serveCommand],
+};

@@ -1,0 +1,3 @@
+/** Notebook execution and the results index. */
+export * from "./reproduce.js";
+export * from "./run.js";

@@ -1,0 +1,123 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/errors.js";
+import { runNotebook } from "../../src/notebook/run.js";
+import { checkSystem } from "../../src/setup/system.js";
+import { PROJECT_ROOT } from "../../src/util/fs.js";
+
+interface Output {
+  output_type: string;
+  text?: string;
+  name?: string;
+  data?: Record<string, string>;
+}
+interface Cell {
+  cell_type: string;
+  source: string;
+  execution_count: number | null;
+  outputs?: Output[];
+  metadata: { tags?: string[]; papermill?: { duration?: number; status?: string } };
+}
+interface Notebook {
+  cells: Cell[];
+  metadata: { papermill: Record<string, unknown> };
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "senet-nb-test-"));
+const read = (f: string) => JSON.parse(fs.readFileSync(f, "utf8")) as Notebook;
+const text = (c: Cell) =>
+  (c.outputs ?? []).map((o) => o.text ?? Object.values(o.data ?? {}).join("")).join("");
+
+function notebook(cells: { source: string; tags?: string[] }[]): string {
+  const nb = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+    cells: cells.map((c, i) => ({
+      id: `c${i}`,
+      cell_type: "code",
+      source: c.source,
+      metadata: c.tags ? { tags: c.tags } : {},
+      outputs: [],
+      execution_count: null,
+    })),
+  };
+  const file = path.join(tmp, `nb-${Math.random().toString(36).slice(2)}.ipynb`);
+  fs.writeFileSync(file, JSON.stringify(nb));
+  return file;
+}
+
+describe.skipIf(!checkSystem().find((s) => s.piece.id === "jupyter")?.present)(
+  "notebook runner (real tslab kernel)",
+  () => {
+    beforeAll(() => {
+      fs.mkdirSync(tmp, { recursive: true });
+    });
+
+    it("executes the smoke notebook with injected parameters, counts, timings and outputs", async () => {
+      const out = path.join(tmp, "smoke.ipynb");
+      const r = await runNotebook({
+        input: path.join(PROJECT_ROOT, "notebooks", "smoke.ipynb"),
+        output: out,
+        params: { size: 9 },
+        html: true,
+        stderr: "pipe",
+      });
+      expect(r.status).toBe("completed");
+      expect(r.parameters).toEqual({ size: 9 });
+      const nb = read(out);
+      expect(nb.metadata.papermill.status).toBe("completed");
+      expect(nb.metadata.papermill.injected).toEqual({ size: 9 });
+      expect(typeof nb.metadata.papermill.duration).toBe("number");
+      const code = nb.cells.filter((c) => c.cell_type === "code");
+      expect(code.map((c) => c.execution_count)).toEqual(code.map((_, i) => i + 1));
+      const injected = code.findIndex((c) => c.metadata.tags?.includes("injected-parameters"));
+      expect(injected).toBe(code.findIndex((c) => c.metadata.tags?.includes("parameters")) + 1);
+      expect(code[injected]!.source).toContain("const size = 9;");
+      for (const c of code) expect(c.metadata.papermill?.status).toBe("completed");
+      const all = code.map(text).join("\n");
+      expect(all).toContain("norm(I_9) = 3.0000");
+      expect(all).toMatch(/backend: (tensorflow|onednn|wasm|cpu)/);
+      const table = all.match(/<table id="smoke-table">.*?<\/table>/s)?.[0] ?? "";
+      expect(table.match(/<tr>/g)?.length).toBe(5);
+      expect(table).toContain("<td>2.828</td>");
+      expect(all).toContain('Plotly.newPlot("smoke-plot"');
+      expect(fs.readFileSync(r.html!, "utf8")).toContain("smoke-plot");
+    });
+
+    it("saves the notebook when a cell fails, reports the real error and stops there", async () => {
+      const input = notebook([
+        { source: 'const a: number = 1;\nconsole.log("a=" + a);' },
+        { source: 'throw new Error("boom-42 from cell two");' },
+        { source: 'console.log("never");' },
+      ]);
+      const out = path.join(tmp, "failed.ipynb");
+      const r = await runNotebook({ input, output: out, stderr: "pipe" });
+      expect(r.status).toBe("failed");
+      expect(r.failedCell).toBe(2);
+      expect(r.error).toContain("boom-42 from cell two");
+      const nb = read(out);
+      expect(nb.metadata.papermill.status).toBe("failed");
+      expect(nb.cells[0]!.cell_type).toBe("markdown");
+      const code = nb.cells.filter((c) => c.cell_type === "code");
+      expect(text(code[0]!)).toContain("a=1");
+      expect(code[1]!.metadata.papermill?.status).toBe("failed");
+      expect(code[2]!.execution_count).toBeNull();
+    });
+
+    it("rejects an unknown or mistyped parameter before starting a kernel", async () => {
+      const input = path.join(PROJECT_ROOT, "notebooks", "smoke.ipynb");
+      const output = path.join(tmp, "never-written.ipynb");
+      await expect(
+        runNotebook({ input, output, params: { nope: 1 }, stderr: "pipe" }),
+      ).rejects.toThrow(/unknown parameter "nope"; this notebook declares: size/);
+      await expect(
+        runNotebook({ input, output, params: { size: "big" }, stderr: "pipe" }),
+      ).rejects.toThrow(ConfigError);
+      // Refused before any kernel ran: nothing was executed or written.
+      expect(fs.existsSync(output)).toBe(false);
+    });
+  },
+);
