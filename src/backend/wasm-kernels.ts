@@ -1,4 +1,11 @@
-/** Gradient kernels the wasm backend lacks (issue #5). */
+/**
+ * Gradient kernels the wasm backend lacks (issue #5): Conv2DBackpropFilter and the depthwise
+ * gradients, built from XNNPACK's forward convolutions and the wasm matMul (conv-grads.ts). Its
+ * own Conv2DBackpropInput is a scalar loop, so it is replaced by the forward-conv formulation too.
+ */
+import { installTrainingKernel, TRAINING_KERNEL_NAMES } from "./training-kernels.js";
 
-/** Registers Conv2DBackpropFilter and friends for the wasm backend. */
-export function registerWasmTrainingKernels(): void {}
+/** Registers Conv2DBackpropFilter, a faster Conv2DBackpropInput and the depthwise gradients. */
+export function registerWasmTrainingKernels(): void {
+  for (const name of TRAINING_KERNEL_NAMES) installTrainingKernel(name, "wasm");
+}
