@@ -6,7 +6,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     pool: "forks",
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // --experimental-websocket: the Jupyter server test talks to kernels as the browser does.
+    poolOptions: { forks: { maxForks: 2, minForks: 1, execArgv: ["--experimental-websocket"] } },
     testTimeout: 120_000,
     hookTimeout: 300_000,
     env: { SENET_LAB_QUIET: "1" },

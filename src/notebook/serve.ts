@@ -47,6 +47,8 @@ export async function serveNotebooks(
   registerKernel();
   const port = options.port ? options.port : options.port === 0 ? await freePort() : 8888;
   const token = randomBytes(16).toString("hex");
+  // Jupyter refuses root unless told; containers and CI run as root, and we bind loopback only.
+  const rootFlag = process.getuid?.() === 0 ? ["--allow-root"] : [];
   const dir = options.notebookDir ?? path.join(PROJECT_ROOT, "notebooks");
   const child = spawn(
     SYSTEM_PYTHON,
@@ -60,6 +62,7 @@ export async function serveNotebooks(
       `--NotebookApp.token=${token}`,
       `--notebook-dir=${dir}`,
       "--MappingKernelManager.default_kernel_name=tslab",
+      ...rootFlag,
     ],
     { env: jupyterEnv(), stdio: ["ignore", "ignore", "pipe"] },
   );
