@@ -8,27 +8,25 @@ import type { LoadedBackend } from "./index.js";
 
 const require = createRequire(import.meta.url);
 
-function describeLoadError(pkg: string, err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === "MODULE_NOT_FOUND" && String(e.message).includes(pkg)) {
-    return `${pkg} is not installed (its install downloads libtensorflow, which needs internet access to storage.googleapis.com at npm install time)`;
-  }
-  return `${pkg} failed to load: ${e?.message ?? String(err)}`;
-}
-
 /** libtensorflow through @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node (CPU). */
 export async function loadTensorflow(): Promise<LoadedBackend> {
-  const reasons: string[] = [];
+  const failures: string[] = [];
   for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
     try {
       require(pkg);
       const version = (require(`${pkg}/package.json`) as { version: string }).version;
       return { tfBackend: "tensorflow", detail: `${pkg} ${version} (libtensorflow)` };
     } catch (err) {
-      reasons.push(describeLoadError(pkg, err));
+      const e = err as NodeJS.ErrnoException;
+      const missing = e?.code === "MODULE_NOT_FOUND" && String(e.message).includes(pkg);
+      if (!missing) failures.push(`${pkg} failed to load: ${e?.message ?? String(err)}`);
     }
   }
-  throw new Error(reasons.join("; "));
+  throw new Error(
+    failures.length > 0
+      ? failures.join("; ")
+      : "@tensorflow/tfjs-node(-gpu) not installed (its install downloads libtensorflow, which needs internet)",
+  );
 }
 
 /** Our native oneDNN backend (native/); see src/backend/onednn.ts. */

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
+import { CHROMIUM, renderedDom } from "../../src/notebook/browser.js";
 import { runNotebook } from "../../src/notebook/run.js";
 import { checkSystem } from "../../src/setup/system.js";
 import { PROJECT_ROOT } from "../../src/util/fs.js";
@@ -25,6 +26,7 @@ interface Notebook {
   metadata: { papermill: Record<string, unknown> };
 }
 
+let smokeHtml = "";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "senet-nb-test-"));
 const read = (f: string) => JSON.parse(fs.readFileSync(f, "utf8")) as Notebook;
 const text = (c: Cell) =>
@@ -85,7 +87,20 @@ describe.skipIf(!checkSystem().find((s) => s.piece.id === "jupyter")?.present)(
       expect(table).toContain("<td>2.828</td>");
       expect(all).toContain('Plotly.newPlot("smoke-plot"');
       expect(fs.readFileSync(r.html!, "utf8")).toContain("smoke-plot");
+      smokeHtml = r.html!;
     });
+
+    it.skipIf(!fs.existsSync(CHROMIUM))(
+      "the HTML export renders the chart in headless Chromium",
+      () => {
+        expect(smokeHtml, "the smoke test above must run first").toBeTruthy();
+        const dom = renderedDom(smokeHtml);
+        const plot = dom.slice(dom.indexOf('id="smoke-plot"'));
+        // Plotly draws SVG into the div only if its bundle loaded and ran in the page.
+        expect(plot).toMatch(/class="main-svg"/);
+        expect(dom).toContain('id="smoke-table"');
+      },
+    );
 
     it("saves the notebook when a cell fails, reports the real error and stops there", async () => {
       const input = notebook([
