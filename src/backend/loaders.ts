@@ -19,7 +19,13 @@ export async function loadTensorflow(): Promise<LoadedBackend> {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const missing = e?.code === "MODULE_NOT_FOUND" && String(e.message).includes(pkg);
-      if (!missing) failures.push(`${pkg} failed to load: ${e?.message ?? String(err)}`);
+      if (missing) continue;
+      const msg = String(e?.message ?? err);
+      failures.push(
+        msg.includes("tfjs_binding.node")
+          ? `${pkg} is installed without its libtensorflow binary (the download at install time failed)`
+          : `${pkg} failed to load: ${msg.split("\n")[0]}`,
+      );
     }
   }
   throw new Error(
