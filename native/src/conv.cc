@@ -1,0 +1,218 @@
+// 2-D convolution (plain and depthwise/grouped): forward with bias and activation, backward
+// data and backward weights. Activations are NHWC, filters HWIO (tfjs's layouts; depthwise
+// filters are [KH, KW, C, multiplier]), read and written in place through user memory.
+#include "common.h"
+
+namespace senet {
+namespace {
+
+// Shape of one convolution, from the 18 integers the TypeScript side passes.
+struct ConvShape {
+  int64_t N, H, W, C, KH, KW, OC, OH, OW, sh, sw, dh, dw, pt, pl, pb, pr, G;
+  explicit ConvShape(const std::vector<int64_t>& p)
+      : N(p[0]), H(p[1]), W(p[2]), C(p[3]), KH(p[4]), KW(p[5]), OC(p[6]), OH(p[7]), OW(p[8]),
+        sh(p[9]), sw(p[10]), dh(p[11]), dw(p[12]), pt(p[13]), pl(p[14]), pb(p[15]), pr(p[16]),
+        G(p[17]) {
+    if (N < 1 || H < 1 || W < 1 || C < 1 || KH < 1 || KW < 1 || OC < 1 || OH < 1 || OW < 1 ||
+        sh < 1 || sw < 1 || dh < 1 || dw < 1 || G < 1 || C % G != 0 || OC % G != 0) {
+      throw std::invalid_argument("invalid convolution shape");
+    }
+  }
+  size_t srcSize() const { return N * H * W * C; }
+  size_t dstSize() const { return N * OH * OW * OC; }
+  size_t weightsSize() const { return KH * KW * (C / G) * OC; }
+  dnnl::memory::desc src() const { return {{N, C, H, W}, dt::f32, tag::nhwc}; }
+  dnnl::memory::desc dst() const { return {{N, OC, OH, OW}, dt::f32, tag::nhwc}; }
+  dnnl::memory::desc bias() const { return {{OC}, dt::f32, tag::x}; }
+  // The filter as tfjs stores it.
+  dnnl::memory::desc userWeights() const {
+    if (G == 1) return {{OC, C, KH, KW}, dt::f32, tag::hwio};
+    // [KH, KW, C, mult] with out channel g*mult+m: dims {G, mult, C/G, KH, KW}.
+    int64_t m = OC / G;
+    return {{G, m, C / G, KH, KW}, dt::f32, dims{m, 1, OC, KW * C * m, C * m}};
+  }
+  // The filter in whatever layout oneDNN prefers.
+  dnnl::memory::desc anyWeights() const {
+    if (G == 1) return {{OC, C, KH, KW}, dt::f32, tag::any};
+    return {{G, OC / G, C / G, KH, KW}, dt::f32, tag::any};
+  }
+  dims strides() const { return {sh, sw}; }
+  dims dilates() const { return {dh - 1, dw - 1}; }
+  dims padL() const { return {pt, pl}; }
+  dims padR() const { return {pb, pr}; }
+
+  dnnl::convolution_forward::primitive_desc forwardPd(bool withBias, dnnl::prop_kind prop,
+                                                     const dnnl::primitive_attr& attr) const {
+    auto d = withBias ? dnnl::convolution_forward::desc(
+                            prop, dnnl::algorithm::convolution_direct, src(), anyWeights(),
+                            bias(), dst(), strides(), dilates(), padL(), padR())
+                      : dnnl::convolution_forward::desc(
+                            prop, dnnl::algorithm::convolution_direct, src(), anyWeights(),
+                            dst(), strides(), dilates(), padL(), padR());
+    return {d, attr, engine()};
+  }
+};
+
+constexpr size_t kShapeParams = 18;
+
+// Forward: primitive plus the reorder of tfjs's filter into oneDNN's layout.
+struct FwdEntry : CacheEntry {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward prim;
+  Reorder wReorder;
+  dnnl::memory wMem;  // oneDNN-layout filter when a reorder is needed
+};
+
+struct BwdDataEntry : CacheEntry {
+  dnnl::convolution_backward_data::primitive_desc pd;
+  dnnl::convolution_backward_data prim;
+  Reorder wReorder;
+  dnnl::memory wMem;
+};
+
+struct BwdWeightsEntry : CacheEntry {
+  dnnl::convolution_backward_weights::primitive_desc pd;
+  dnnl::convolution_backward_weights prim;
+  Reorder dwReorder;  // oneDNN layout -> tfjs layout
+  dnnl::memory dwMem;
+};
+
+// conv2dForward(x, w, bias|null, y, shape[18], activation, alpha)
+Napi::Value Forward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto p = intsArg(info, 4, kShapeParams, "shape");
+  ConvShape s(p);
+  float* x = floatArg(info, 0, s.srcSize(), "x");
+  float* w = floatArg(info, 1, s.weightsSize(), "filter");
+  float* b = optionalFloatArg(info, 2, s.OC, "bias");
+  float* y = floatArg(info, 3, s.dstSize(), "y");
+  int act = info[5].As<Napi::Number>().Int32Value();
+  float alpha = info[6].As<Napi::Number>().FloatValue();
+  try {
+    auto params = p;
+    params.push_back(b != nullptr);
+    params.push_back(act);
+    std::string key = makeKey("conv_fwd", params) + "," + std::to_string(alpha);
+    auto* e = static_cast<FwdEntry*>(cacheGet(key));
+    if (!e) {
+      auto ne = std::make_unique<FwdEntry>();
+      ne->pd = s.forwardPd(b != nullptr, dnnl::prop_kind::forward_training,
+                           activationAttr(act, alpha));
+      ne->prim = dnnl::convolution_forward(ne->pd);
+      ne->wReorder = makeReorder(s.userWeights(), ne->pd.weights_desc());
+      if (ne->wReorder.needed) ne->wMem = dnnl::memory(ne->pd.weights_desc(), engine());
+      e = static_cast<FwdEntry*>(cachePut(key, std::move(ne)));
+    }
+    auto& st = stream();
+    dnnl::memory wUser = userMemory(s.userWeights(), w);
+    dnnl::memory wUse = wUser;
+    if (e->wReorder.needed) {
+      e->wReorder.prim.execute(st, wUser, e->wMem);
+      wUse = e->wMem;
+    }
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, userMemory(s.src(), x)},
+                                               {DNNL_ARG_WEIGHTS, wUse},
+                                               {DNNL_ARG_DST, userMemory(s.dst(), y)}};
+    if (b) args[DNNL_ARG_BIAS] = userMemory(s.bias(), b);
+    e->prim.execute(st, args);
+    st.wait();
+    return Napi::String::New(env, e->pd.impl_info_str());
+  } catch (const dnnl::error& err) {
+    rethrow(env, err, "conv2dForward");
+  }
+}
+
+// conv2dBackwardData(dy, w, dx, shape[18])
+Napi::Value BackwardData(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto p = intsArg(info, 3, kShapeParams, "shape");
+  ConvShape s(p);
+  float* dy = floatArg(info, 0, s.dstSize(), "dy");
+  float* w = floatArg(info, 1, s.weightsSize(), "filter");
+  float* dx = floatArg(info, 2, s.srcSize(), "dx");
+  try {
+    std::string key = makeKey("conv_bwd_d", p);
+    auto* e = static_cast<BwdDataEntry*>(cacheGet(key));
+    if (!e) {
+      auto ne = std::make_unique<BwdDataEntry>();
+      auto hint = s.forwardPd(false, dnnl::prop_kind::forward_training, {});
+      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, s.src(),
+                                               s.anyWeights(), s.dst(), s.strides(),
+                                               s.dilates(), s.padL(), s.padR());
+      ne->pd = dnnl::convolution_backward_data::primitive_desc(d, engine(), hint);
+      ne->prim = dnnl::convolution_backward_data(ne->pd);
+      ne->wReorder = makeReorder(s.userWeights(), ne->pd.weights_desc());
+      if (ne->wReorder.needed) ne->wMem = dnnl::memory(ne->pd.weights_desc(), engine());
+      e = static_cast<BwdDataEntry*>(cachePut(key, std::move(ne)));
+    }
+    auto& st = stream();
+    dnnl::memory wUser = userMemory(s.userWeights(), w);
+    dnnl::memory wUse = wUser;
+    if (e->wReorder.needed) {
+      e->wReorder.prim.execute(st, wUser, e->wMem);
+      wUse = e->wMem;
+    }
+    e->prim.execute(st, {{DNNL_ARG_DIFF_DST, userMemory(s.dst(), dy)},
+                         {DNNL_ARG_WEIGHTS, wUse},
+                         {DNNL_ARG_DIFF_SRC, userMemory(s.src(), dx)}});
+    st.wait();
+    return Napi::String::New(env, e->pd.impl_info_str());
+  } catch (const dnnl::error& err) {
+    rethrow(env, err, "conv2dBackwardData");
+  }
+}
+
+// conv2dBackwardWeights(x, dy, dw, dbias|null, shape[18])
+Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto p = intsArg(info, 4, kShapeParams, "shape");
+  ConvShape s(p);
+  float* x = floatArg(info, 0, s.srcSize(), "x");
+  float* dy = floatArg(info, 1, s.dstSize(), "dy");
+  float* dw = floatArg(info, 2, s.weightsSize(), "dw");
+  float* db = optionalFloatArg(info, 3, s.OC, "dbias");
+  try {
+    auto params = p;
+    params.push_back(db != nullptr);
+    std::string key = makeKey("conv_bwd_w", params);
+    auto* e = static_cast<BwdWeightsEntry*>(cacheGet(key));
+    if (!e) {
+      auto ne = std::make_unique<BwdWeightsEntry>();
+      auto hint = s.forwardPd(db != nullptr, dnnl::prop_kind::forward_training, {});
+      auto d = db ? dnnl::convolution_backward_weights::desc(
+                        dnnl::algorithm::convolution_direct, s.src(), s.anyWeights(), s.bias(),
+                        s.dst(), s.strides(), s.dilates(), s.padL(), s.padR())
+                  : dnnl::convolution_backward_weights::desc(
+                        dnnl::algorithm::convolution_direct, s.src(), s.anyWeights(), s.dst(),
+                        s.strides(), s.dilates(), s.padL(), s.padR());
+      ne->pd = dnnl::convolution_backward_weights::primitive_desc(d, engine(), hint);
+      ne->prim = dnnl::convolution_backward_weights(ne->pd);
+      ne->dwReorder = makeReorder(ne->pd.diff_weights_desc(), s.userWeights());
+      if (ne->dwReorder.needed) ne->dwMem = dnnl::memory(ne->pd.diff_weights_desc(), engine());
+      e = static_cast<BwdWeightsEntry*>(cachePut(key, std::move(ne)));
+    }
+    auto& st = stream();
+    dnnl::memory dwUser = userMemory(s.userWeights(), dw);
+    std::unordered_map<int, dnnl::memory> args{
+        {DNNL_ARG_SRC, userMemory(s.src(), x)},
+        {DNNL_ARG_DIFF_DST, userMemory(s.dst(), dy)},
+        {DNNL_ARG_DIFF_WEIGHTS, e->dwReorder.needed ? e->dwMem : dwUser}};
+    if (db) args[DNNL_ARG_DIFF_BIAS] = userMemory(s.bias(), db);
+    e->prim.execute(st, args);
+    if (e->dwReorder.needed) e->dwReorder.prim.execute(st, e->dwMem, dwUser);
+    st.wait();
+    return Napi::String::New(env, e->pd.impl_info_str());
+  } catch (const dnnl::error& err) {
+    rethrow(env, err, "conv2dBackwardWeights");
+  }
+}
+
+}  // namespace
+
+void initConv(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2dForward", Napi::Function::New(env, guarded<Forward>));
+  exports.Set("conv2dBackwardData", Napi::Function::New(env, guarded<BackwardData>));
+  exports.Set("conv2dBackwardWeights", Napi::Function::New(env, guarded<BackwardWeights>));
+}
+
+}  // namespace senet

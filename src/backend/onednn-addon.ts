@@ -1,0 +1,191 @@
+/**
+ * Loading the native oneDNN addon (native/, built by scripts/build-native.mjs at install time)
+ * and reporting why it is missing when it is. The addon's functions are synchronous and read
+ * and write Float32Arrays in place; shapes travel as plain integer arrays.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Where node-gyp leaves the addon. */
+export const ADDON_PATH = path.join(root, "native", "build", "Release", "senet_onednn.node");
+/** Where the build script records its outcome (with the reason when it could not build). */
+export const BUILD_STATUS_PATH = path.join(root, "native", "build-status.json");
+/** The build script run by `npm install` and by buildNative(). */
+export const BUILD_SCRIPT = path.join(root, "scripts", "build-native.mjs");
+
+/** Activation codes shared with native/src/common.h (post-ops of conv and matmul). */
+export const ACTIVATION_CODES = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  leakyrelu: 3,
+  elu: 4,
+  sigmoid: 5,
+} as const;
+
+/** The functions native/src/*.cc export. Each returns the oneDNN implementation it ran. */
+export interface OnednnAddon {
+  /** "oneDNN 2.6.3 (OpenMP)". */
+  version(): string;
+  /** Sets OpenMP threads; returns the count in effect. */
+  setThreads(n: number): number;
+  /** OpenMP threads in effect. */
+  threads(): number;
+  /** Number of cached primitives (one per op and shape). */
+  cacheSize(): number;
+  /** Drops every cached primitive. */
+  cacheClear(): void;
+  /** y = act(conv(x, w) + bias); shape = [N,H,W,C,KH,KW,OC,OH,OW,sh,sw,dh,dw,pt,pl,pb,pr,groups]. */
+  conv2dForward(
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    shape: number[],
+    activation: number,
+    alpha: number,
+  ): string;
+  /** dx from dy and the filter (same shape array as the forward). */
+  conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, shape: number[]): string;
+  /** dw (and optionally dbias) from x and dy. */
+  conv2dBackwardWeights(
+    x: Float32Array,
+    dy: Float32Array,
+    dw: Float32Array,
+    dbias: Float32Array | null,
+    shape: number[],
+  ): string;
+  /** c = act(op(a) op(b) + bias); shape = [batchA, batchB, M, K, N, transposeA, transposeB]. */
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    c: Float32Array,
+    shape: number[],
+    activation: number,
+    alpha: number,
+  ): string;
+  /** Pooling; shape = [N,H,W,C,OH,OW,KH,KW,sh,sw,pt,pl,pb,pr,isMax]. */
+  pool2dForward(x: Float32Array, y: Float32Array, shape: number[]): string;
+  /** Pooling gradient; x is needed for max pooling only. */
+  pool2dBackward(
+    dy: Float32Array,
+    x: Float32Array | null,
+    dx: Float32Array,
+    shape: number[],
+  ): string;
+  /** Training batch norm over [rows, C]; writes y, batch mean and biased variance. */
+  batchNormForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    shape: [number, number],
+    epsilon: number,
+  ): string;
+  /** Batch-norm gradient: dx, dgamma, dbeta. */
+  batchNormBackward(
+    x: Float32Array,
+    dy: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    shape: [number, number],
+    epsilon: number,
+  ): string;
+}
+
+/** Whether the addon is built and loads, and if not, why. */
+export interface NativeBuildStatus {
+  /** True when the addon file exists and loads. */
+  built: boolean;
+  /** Why it is unavailable (absent when built). */
+  reason?: string;
+}
+
+let addon: OnednnAddon | undefined;
+let loadError: string | undefined;
+
+function recordedReason(): string | undefined {
+  try {
+    const s = JSON.parse(readFileSync(BUILD_STATUS_PATH, "utf8")) as {
+      built?: boolean;
+      reason?: string;
+    };
+    return s.built === false && typeof s.reason === "string" ? s.reason : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads the addon once; throws an Error whose message says why it is unavailable. */
+export function loadAddon(): OnednnAddon {
+  if (addon) return addon;
+  if (!existsSync(ADDON_PATH)) {
+    const why = recordedReason() ?? "the build has not run";
+    throw new Error(
+      `the oneDNN addon is not built (${why}); build it with \`npm run build:native\` or \`senet-lab setup\``,
+    );
+  }
+  try {
+    addon = require(ADDON_PATH) as OnednnAddon;
+    loadError = undefined;
+    return addon;
+  } catch (err) {
+    loadError = err instanceof Error ? err.message : String(err);
+    throw new Error(`the oneDNN addon does not load: ${loadError}`);
+  }
+}
+
+/** Reports whether the addon is built and loadable, with the reason when it is not. */
+export function nativeBuildStatus(): NativeBuildStatus {
+  try {
+    loadAddon();
+    return { built: true };
+  } catch (err) {
+    return { built: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Runs the build script (node-gyp against Debian's libdnnl-dev) and reports the outcome.
+ * Never rejects for a failed build: the reason is in the returned status. `log` receives the
+ * script's one-line summary.
+ */
+export async function buildNative(
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<NativeBuildStatus> {
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [BUILD_SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on("error", (err) => {
+      out += err.message;
+      resolve(-1);
+    });
+    child.on("close", (c) => {
+      for (const line of out.split("\n").filter((l) => l.trim() !== "")) log(line);
+      resolve(c ?? -1);
+    });
+  });
+  if (code !== 0 && !existsSync(ADDON_PATH)) {
+    return { built: false, reason: `build script exited with code ${code}` };
+  }
+  return nativeBuildStatus();
+}

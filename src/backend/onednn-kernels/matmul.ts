@@ -1,0 +1,66 @@
+/** Native BatchMatMul and _FusedMatMul (bias over the last axis + activation). */
+import * as tf from "@tensorflow/tfjs";
+import { activationCode, f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
+
+function matmul(
+  args: Parameters<NativeKernelFunc>[0],
+  activation: unknown,
+  leakyreluAlpha: unknown,
+): tf.TensorInfo | undefined {
+  const { inputs, backend, attrs } = args;
+  const { a, b, bias, preluActivationWeights } = inputs;
+  if (!a || !b || preluActivationWeights || a.shape.length < 2 || b.shape.length < 2)
+    return undefined;
+  const act = activationCode(activation);
+  if (act === undefined) return undefined;
+  const ta = Boolean(attrs?.transposeA);
+  const tb = Boolean(attrs?.transposeB);
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const M = ta ? a.shape[ra - 1] : a.shape[ra - 2];
+  const K = ta ? a.shape[ra - 2] : a.shape[ra - 1];
+  const Kb = tb ? b.shape[rb - 1] : b.shape[rb - 2];
+  const N = tb ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (K !== Kb) return undefined; // the cpu kernel raises tfjs's own error
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = sizeOf(outerA);
+  const batchB = sizeOf(outerB);
+  let outer: number[];
+  try {
+    outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+  } catch {
+    return undefined;
+  }
+  // oneDNN broadcasts a whole batch of 1, not partial batch dimensions.
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return undefined;
+  if (sizeOf(outer) !== Math.max(batchA, batchB)) return undefined;
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  if (!av || !bv) return undefined;
+  let biasv: Float32Array | null = null;
+  if (bias) {
+    const v = f32(backend, bias);
+    if (!v || v.length !== N || bias.shape[bias.shape.length - 1] !== N) return undefined;
+    biasv = v;
+  }
+  const outShape = [...outer, M, N];
+  const c = new Float32Array(sizeOf(outShape));
+  backend.addon.matmul(
+    av,
+    bv,
+    biasv,
+    c,
+    [batchA, batchB, M, K, N, ta ? 1 : 0, tb ? 1 : 0],
+    act,
+    Number(leakyreluAlpha ?? 0.2),
+  );
+  return output(backend, outShape, c);
+}
+
+/** BatchMatMul with transposes and batch broadcasting of 1. */
+export const batchMatMul: NativeKernelFunc = (args) => matmul(args, "linear", 0);
+
+/** _FusedMatMul: act(a·b + bias). */
+export const fusedMatMul: NativeKernelFunc = (args) =>
+  matmul(args, args.attrs?.activation, args.attrs?.leakyreluAlpha);

@@ -1,0 +1,136 @@
+/** Helpers shared by the native kernels: zero-copy access to the cpu backend's storage. */
+import type { backend_util, TensorInfo } from "@tensorflow/tfjs";
+import type { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
+import { ACTIVATION_CODES, type OnednnAddon } from "../onednn-addon.js";
+
+/** The backend a native kernel receives: the cpu backend's storage plus the addon. */
+export type NativeBackend = MathBackendCPU & { readonly addon: OnednnAddon };
+
+/**
+ * A native kernel: returns the output, or undefined when this case is not handled natively
+ * (layout, activation or broadcasting it does not cover); the cpu kernel then runs instead.
+ */
+export type NativeKernelFunc = (args: {
+  inputs: Record<string, TensorInfo | undefined | null>;
+  backend: NativeBackend;
+  attrs?: Record<string, unknown>;
+}) => TensorInfo | undefined;
+
+/** The Float32Array stored for a float32 tensor, without copying; undefined otherwise. */
+export function f32(
+  backend: NativeBackend,
+  t: TensorInfo | undefined | null,
+): Float32Array | undefined {
+  if (t?.dtype !== "float32") return undefined;
+  const values = backend.data.get(t.dataId)?.values;
+  return values instanceof Float32Array ? values : undefined;
+}
+
+/** Wraps a freshly written Float32Array as a tensor of the backend (no copy). */
+export function output(backend: NativeBackend, shape: number[], values: Float32Array): TensorInfo {
+  return backend.makeTensorInfo(shape, "float32", values);
+}
+
+/** Number of elements of a shape. */
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** The addon's code for a tfjs fused activation, or undefined when it has none (prelu). */
+export function activationCode(activation: unknown): number | undefined {
+  const a = activation == null ? "linear" : String(activation);
+  return (ACTIVATION_CODES as Record<string, number>)[a];
+}
+
+/** Output size oneDNN derives from input, kernel, stride and pads. */
+function dnnlOut(
+  size: number,
+  k: number,
+  dilation: number,
+  stride: number,
+  p0: number,
+  p1: number,
+) {
+  return Math.floor((size + p0 + p1 - ((k - 1) * dilation + 1)) / stride) + 1;
+}
+
+/**
+ * The addon's 18-integer convolution shape from a tfjs Conv2DInfo, or undefined when the
+ * layout is channels-first or tfjs's output size (rounding modes) differs from oneDNN's.
+ */
+export function convShape(info: backend_util.Conv2DInfo, groups: number): number[] | undefined {
+  if (info.dataFormat !== "channelsLast") return undefined;
+  const p = info.padInfo;
+  if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0) return undefined;
+  const oh = dnnlOut(
+    info.inHeight,
+    info.filterHeight,
+    info.dilationHeight,
+    info.strideHeight,
+    p.top,
+    p.bottom,
+  );
+  const ow = dnnlOut(
+    info.inWidth,
+    info.filterWidth,
+    info.dilationWidth,
+    info.strideWidth,
+    p.left,
+    p.right,
+  );
+  if (oh !== info.outHeight || ow !== info.outWidth) return undefined;
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
+    groups,
+  ];
+}
+
+/** The addon's 15-integer pooling shape, or undefined when oneDNN would size it differently. */
+export function poolShape(info: backend_util.Conv2DInfo, isMax: boolean): number[] | undefined {
+  if (info.dataFormat !== "channelsLast" || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+    return undefined;
+  }
+  const p = info.padInfo;
+  if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0) return undefined;
+  // oneDNN requires padding smaller than the window.
+  if (p.top >= info.filterHeight || p.bottom >= info.filterHeight) return undefined;
+  if (p.left >= info.filterWidth || p.right >= info.filterWidth) return undefined;
+  const oh = dnnlOut(info.inHeight, info.filterHeight, 1, info.strideHeight, p.top, p.bottom);
+  const ow = dnnlOut(info.inWidth, info.filterWidth, 1, info.strideWidth, p.left, p.right);
+  if (oh !== info.outHeight || ow !== info.outWidth) return undefined;
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
+    isMax ? 1 : 0,
+  ];
+}
