@@ -1,0 +1,8 @@
+/** The classifier head every zoo network ends with: global average pooling, then a dense layer giving logits. */
+import * as tf from "@tensorflow/tfjs";
+
+/** Global average pool + dense(numClasses) with bias, no softmax (the model outputs logits). */
+export function classifierHead(x: tf.SymbolicTensor, numClasses: number): tf.SymbolicTensor {
+  const pooled = tf.layers.globalAveragePooling2d({ name: "pool" }).apply(x) as tf.SymbolicTensor;
+  return tf.layers.dense({ units: numClasses, name: "fc" }).apply(pooled) as tf.SymbolicTensor;
+}

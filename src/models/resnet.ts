@@ -1,0 +1,72 @@
+/**
+ * ImageNet ResNets (He et al. 2016): 7×7/2 stem of `width` (64) channels, 3×3/2 max pool, four
+ * stages conv2_x…conv5_x at strides 4–32, basic units for depth 18/34, bottlenecks (output
+ * 4× the inner width) for 50/101/152. `strideIn` "1x1" puts a stage's stride in the first
+ * 1×1 conv (the original Caffe ResNet, which the SE paper's Table 2 counts: 3.86 GFLOPs for
+ * ResNet-50); "3x3" puts it in the 3×3 (torchvision "v1.5", ~4.09 GFLOPs). Parameters do not
+ * depend on strideIn.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type AttentionFactory, basicBlock, bottleneckBlock, convBn, slotFor } from "./blocks.js";
+import type { ModelConfig } from "./config.js";
+import { classifierHead } from "./head.js";
+
+type ST = tf.SymbolicTensor;
+
+/** Units per stage (conv2_x…conv5_x) for each ImageNet depth. */
+export const RESNET_UNITS: Record<number, [number, number, number, number]> = {
+  18: [2, 2, 2, 2],
+  34: [3, 4, 6, 3],
+  50: [3, 4, 6, 3],
+  101: [3, 4, 23, 3],
+  152: [3, 8, 36, 3],
+};
+
+/** The ImageNet stem shared with ResNeXt: conv1 7×7/2, BN, ReLU, 3×3/2 max pool (padding 1). */
+export function imagenetStem(input: ST, filters: number): ST {
+  const x = convBn(input, { filters, kernelSize: 7, strides: 2, name: "conv1", activate: true });
+  // Zero padding before the max pool equals PyTorch's -inf padding here: inputs are post-ReLU (>= 0).
+  const padded = tf.layers.zeroPadding2d({ padding: 1, name: "pool1_pad" }).apply(x) as ST;
+  return tf.layers
+    .maxPooling2d({ poolSize: 3, strides: 2, padding: "valid", name: "pool1" })
+    .apply(padded) as ST;
+}
+
+/** Builds an ImageNet ResNet from a resolved config. */
+export function buildResNet(
+  config: ModelConfig,
+  attention: AttentionFactory | null,
+  name: string,
+): tf.LayersModel {
+  const units = RESNET_UNITS[config.depth!]!;
+  const bottleneck = config.depth! >= 50;
+  const input = tf.input({ shape: config.inputShape, name: "input" });
+  let x = imagenetStem(input, config.width);
+  for (const [k, n] of units.entries()) {
+    const stage = k + 2;
+    const planes = config.width * 2 ** k;
+    for (let b = 1; b <= n; b++) {
+      const strides = b === 1 && stage > 2 ? 2 : 1;
+      const slot = slotFor(config, attention, stage, b);
+      const blockName = `conv${stage}_${b}`;
+      x = bottleneck
+        ? bottleneckBlock(x, {
+            inner: planes,
+            filters: 4 * planes,
+            strides,
+            strideIn: config.strideIn!,
+            groups: 1,
+            name: blockName,
+            slot,
+          })
+        : basicBlock(x, {
+            filters: planes,
+            strides,
+            shortcut: "projection",
+            name: blockName,
+            slot,
+          });
+    }
+  }
+  return tf.model({ inputs: input, outputs: classifierHead(x, config.numClasses), name });
+}
