@@ -6,5 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 
 export * from "./backend/index.js";
 export * from "./errors.js";
+export * from "./io/index.js";
+export * from "./layers/index.js";
 /** The single @tensorflow/tfjs instance the library uses; import it from here in notebooks. */
 export { tf };
