@@ -95,7 +95,13 @@ function geometry(
 }
 
 /** Pads (positive amounts) and crops (negative amounts) rows and columns of an NHWC tensor. */
-function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number) {
+export function padOrCrop(
+  x: tf.Tensor4D,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+) {
   let y = x;
   if (top < 0 || bottom < 0 || left < 0 || right < 0) {
     const [n, h, w, c] = y.shape;
@@ -142,7 +148,7 @@ function tapWindow(xp: tf.Tensor4D, g: Geometry, i: number, j: number): tf.Tenso
 }
 
 /** Inserts (rate − 1) zeros after every row (axis 1) and column (axis 2) of an NHWC tensor. */
-function dilateSpatial(x: tf.Tensor4D, rh: number, rw: number): tf.Tensor4D {
+export function dilateSpatial(x: tf.Tensor4D, rh: number, rw: number): tf.Tensor4D {
   if (rh === 1 && rw === 1) return x;
   const [n, h, w, c] = x.shape;
   const x6 = tf.reshape(x, [n, h, 1, w, 1, c]);
@@ -155,6 +161,16 @@ function dilateSpatial(x: tf.Tensor4D, rh: number, rw: number): tf.Tensor4D {
     [0, 0],
   ]);
   return tf.reshape(padded, [n, h * rh, w * rw, c]);
+}
+
+/**
+ * tfjs's own gradient functions refuse dilated convolutions, so no caller passes dilations > 1;
+ * the formulas here are only verified without dilation and refuse it the same way.
+ */
+function noDilation(g: Geometry, kernel: string): void {
+  if (g.dh !== 1 || g.dw !== 1) {
+    throw new Error(`${kernel}: dilations > 1 are not supported in gradients (as in tfjs)`);
+  }
 }
 
 /** Moves an NCHW tensor to NHWC. */
@@ -323,6 +339,7 @@ export function depthwiseFilterGrad(
       args.dimRoundingMode,
       true,
     );
+    noDilation(g, "DepthwiseConv2dNativeBackpropFilter");
     const m = args.filterShape[3];
     const rows = g.n * g.oh * g.ow;
     const dy3 = tf.reshape(dy, [rows, g.ci, m]);
@@ -368,6 +385,7 @@ export function depthwiseInputGrad(
       args.dimRoundingMode,
       true,
     );
+    noDilation(g, "DepthwiseConv2dNativeBackpropInput");
     const [kh, kw, c, m] = filter.shape;
     const flipped = tf.reverse(filter, [0, 1]) as tf.Tensor4D;
     const wt: tf.Tensor4D = m === 1 ? flipped : tf.reshape(flipped, [kh, kw, c * m, 1]);

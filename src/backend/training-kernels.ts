@@ -1,5 +1,6 @@
 /**
- * Kernel configs that put the op-built convolution gradients (conv-grads.ts) under the kernel
+ * Kernel configs that put the op-built convolution and max-pool gradients (conv-grads.ts,
+ * pool-grads.ts) under the kernel
  * names tfjs's gradient functions call, for any backend, plus the register-or-replace helper the
  * wasm and cpu loaders use. A replaced kernel's original is kept so tests can compare with it.
  */
@@ -14,6 +15,7 @@ import {
   depthwiseFilterGrad,
   depthwiseInputGrad,
 } from "./conv-grads.js";
+import { type MaxPoolGradArgs, maxPoolGrad } from "./pool-grads.js";
 
 /** Kernel names this module can provide. */
 export const TRAINING_KERNEL_NAMES = [
@@ -21,6 +23,7 @@ export const TRAINING_KERNEL_NAMES = [
   "Conv2DBackpropInput",
   "DepthwiseConv2dNativeBackpropFilter",
   "DepthwiseConv2dNativeBackpropInput",
+  "MaxPoolGrad",
 ] as const;
 /** One of TRAINING_KERNEL_NAMES. */
 export type TrainingKernelName = (typeof TRAINING_KERNEL_NAMES)[number];
@@ -64,6 +67,10 @@ const KERNEL_FUNCS: Record<TrainingKernelName, tf.KernelFunc> = {
   DepthwiseConv2dNativeBackpropInput: ({ inputs, attrs }) =>
     withTensors(inputs as KernelInputs, ["dy", "filter"], (dy, w) =>
       depthwiseInputGrad(dy!, w!, attrs as unknown as DepthwiseInputGradArgs),
+    ),
+  MaxPoolGrad: ({ inputs, attrs }) =>
+    withTensors(inputs as KernelInputs, ["dy", "input", "output"], (dy, x, y) =>
+      maxPoolGrad(dy!, x!, y!, attrs as unknown as MaxPoolGradArgs),
     ),
 };
 
@@ -110,4 +117,12 @@ export function runKernelConfig(
   }) as tf.TensorInfo;
   if (out instanceof tf.Tensor) return out;
   return tf.engine().makeTensorFromTensorInfo(out, backend);
+}
+
+/** Puts back the kernel that `installTrainingKernel` replaced (tests compare the two). */
+export function restoreOriginalKernel(name: TrainingKernelName, backendName: string): void {
+  const original = originals.get(`${backendName}/${name}`);
+  if (!original) return;
+  tf.unregisterKernel(name, backendName);
+  tf.registerKernel(original);
 }
