@@ -21,13 +21,16 @@ export const BASE_LAYER_KEYS: readonly string[] = [
   "inputDType",
 ];
 
+/** Keys tfjs's deserializer adds to a config it passes to fromConfig (not user arguments). */
+const DESERIALIZER_KEYS: readonly string[] = ["customObjects"];
+
 /** Throws unless `args` is a plain object whose keys are all in `own` or BASE_LAYER_KEYS. */
 export function checkArgKeys(layer: string, args: unknown, own: readonly string[]): void {
   if (args === null || typeof args !== "object" || Array.isArray(args)) {
     throw new ConfigError(`${layer} args must be an object; got ${quote(args)}`);
   }
   for (const key of Object.keys(args)) {
-    if (!own.includes(key) && !BASE_LAYER_KEYS.includes(key)) {
+    if (!own.includes(key) && !BASE_LAYER_KEYS.includes(key) && !DESERIALIZER_KEYS.includes(key)) {
       throw new ConfigError(
         `${layer} has no argument ${quote(key)}; allowed: ${[...own, ...BASE_LAYER_KEYS].join(", ")}`,
       );
