@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { INTEGRATIONS, ModelConfig, PLACEMENTS, STRIDE_INS } from "./config.js";
 import { GroupedConv2D } from "./grouped-conv.js";
+import { convInitializer, initMode } from "./init.js";
 import { PadShortcut } from "./pad-shortcut.js";
 
 type ST = tf.SymbolicTensor;
@@ -49,11 +50,6 @@ export function batchNorm(name: string): tf.layers.Layer {
     momentum: BN_MOMENTUM,
     name,
   });
-}
-
-/** He-normal over fan-out, torchvision's conv initialisation. */
-function convInit(): ReturnType<typeof tf.initializers.zeros> {
-  return tf.initializers.varianceScaling({ scale: 2, mode: "fanOut", distribution: "normal" });
 }
 
 /** Arguments of `conv`. */
@@ -95,6 +91,7 @@ export function conv(x: ST, args: ConvArgs): ST {
           strides,
           groups,
           padding,
+          kernelInitializer: initMode() === "zeros" ? "zeros" : "heNormalFanOut",
           name: args.name,
         })
       : tf.layers.conv2d({
@@ -103,7 +100,7 @@ export function conv(x: ST, args: ConvArgs): ST {
           strides,
           padding,
           useBias: false,
-          kernelInitializer: convInit(),
+          kernelInitializer: convInitializer(),
           name: args.name,
         });
   return layer.apply(input) as ST;

@@ -4,6 +4,7 @@ export * from "./blocks.js";
 export * from "./config.js";
 export * from "./grouped-conv.js";
 export * from "./head.js";
+export * from "./init.js";
 export * from "./mobilenet.js";
 export * from "./pad-shortcut.js";
 export * from "./presets.js";

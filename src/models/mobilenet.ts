@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type AttentionFactory, attend, batchNorm, conv, convBn, relu, slotFor } from "./blocks.js";
 import type { ModelConfig } from "./config.js";
 import { classifierHead } from "./head.js";
+import { convInitializer } from "./init.js";
 
 type ST = tf.SymbolicTensor;
 
@@ -57,11 +58,7 @@ export function buildMobileNetV1(
         strides,
         padding: strides > 1 ? "valid" : "same",
         useBias: false,
-        depthwiseInitializer: tf.initializers.varianceScaling({
-          scale: 2,
-          mode: "fanOut",
-          distribution: "normal",
-        }),
+        depthwiseInitializer: convInitializer(),
         name: unit,
       })
       .apply(input2) as ST;

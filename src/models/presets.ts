@@ -18,6 +18,7 @@ import { ConfigError, quote } from "../errors.js";
 import { attentionFactory } from "./attention.js";
 import type { AttentionFactory } from "./blocks.js";
 import { type Arch, type ModelConfig, type RawModelConfig, resolveModelConfig } from "./config.js";
+import { type InitMode, withInitMode } from "./init.js";
 import { buildMobileNetV1 } from "./mobilenet.js";
 import { buildResNet } from "./resnet.js";
 import { buildPreactResNetCifar, buildResNetCifar } from "./resnet-cifar.js";
@@ -112,10 +113,24 @@ export function presetConfig(
   return resolveModelConfig({ ...preset, ...overrides });
 }
 
-/** Builds the network of a resolved config (validated again, so hand-written configs are safe). */
-export function buildModel(config: ModelConfig | RawModelConfig, name?: string): tf.LayersModel {
+/** Options of buildModel. */
+export interface BuildOptions {
+  /** Model name (default: the arch). */
+  name?: string;
+  /** "random" (default) or "zeros": shape-only build for counting (see init.ts). */
+  init?: InitMode;
+}
+
+/** Builds the network of a config (validated again, so hand-written configs are safe). */
+export function buildModel(
+  config: ModelConfig | RawModelConfig,
+  options: BuildOptions = {},
+): tf.LayersModel {
   const resolved = resolveModelConfig(config as RawModelConfig);
-  return ARCH_BUILDERS[resolved.arch](resolved, attentionFactory(resolved), name ?? resolved.arch);
+  const build = ARCH_BUILDERS[resolved.arch];
+  return withInitMode(options.init ?? "random", () =>
+    build(resolved, attentionFactory(resolved), options.name ?? resolved.arch),
+  );
 }
 
 /** Builds a named preset, with optional config overrides (e.g. `{ attention: "se", stages: [4] }`). */
@@ -123,5 +138,5 @@ export function createModel(
   name: string,
   overrides: RawModelConfig | Record<string, unknown> = {},
 ): tf.LayersModel {
-  return buildModel(presetConfig(name, overrides), name);
+  return buildModel(presetConfig(name, overrides), { name });
 }
