@@ -5,8 +5,10 @@
 import * as tf from "@tensorflow/tfjs";
 
 export * from "./backend/index.js";
+export * from "./data/index.js";
 export * from "./errors.js";
 export * from "./io/index.js";
 export * from "./layers/index.js";
+export * from "./train/index.js";
 /** The single @tensorflow/tfjs instance the library uses; import it from here in notebooks. */
 export { tf };

@@ -1,0 +1,502 @@
+/**
+ * `runExperiment`: trains one resolved config into a run folder and returns its summary.
+ *
+ * Files (all atomic): config.json (the resolved config, first), env.json (backend, versions,
+ * machine), metrics.jsonl (one record per epoch), checkpoint/epoch-NNNN.ckpt (weights, momentum
+ * buffers, epoch, RNG state and the metrics so far), summary.json (last). A folder holding
+ * summary.json is done: its summary is returned without training. A folder holding a
+ * checkpoint resumes from it and ends with the numbers an uninterrupted run gives, because
+ * data order and augmentation are pure functions of (seed, epoch) and the checkpoint restores
+ * every other piece of state exactly.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { currentBackend, initBackend } from "../backend/index.js";
+import { type Dataset, loadDataset } from "../data/dataset.js";
+import { mixSeed, Rng } from "../data/rng.js";
+import { ConfigError, quote } from "../errors.js";
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+import { loadLatestCheckpoint, type StoredTensor, saveCheckpoint } from "./checkpoint.js";
+import {
+  type ExperimentConfig,
+  modelOverridesOf,
+  type RawExperimentConfig,
+  resolveExperimentConfig,
+} from "./config.js";
+import { describeEnv } from "./env.js";
+import { accumulate, crossEntropy, emptyTotals, finishEval } from "./loss.js";
+import { modelFactory } from "./model-adapter.js";
+import { createProgress, formatDuration, type ProgressMode } from "./progress.js";
+import { learningRate } from "./schedule.js";
+import { withSeededRandom } from "./seed.js";
+import { Sgd } from "./sgd.js";
+
+/** File names inside a run folder. */
+export const RUN_FILES = {
+  config: "config.json",
+  env: "env.json",
+  metrics: "metrics.jsonl",
+  summary: "summary.json",
+} as const;
+
+/** One line of metrics.jsonl: everything measured in one epoch. */
+export interface EpochRecord {
+  /** Epoch number, 1-based. */
+  epoch: number;
+  /** Learning rate of the epoch's first step. */
+  lr: number;
+  /** Learning rate of its last step. */
+  lrEnd: number;
+  /** Mean training loss over the epoch (label-smoothed objective), null if it diverged. */
+  trainLoss: number | null;
+  /** Training top-1 accuracy (augmented images, training-mode BN). */
+  trainTop1: number | null;
+  /** Validation cross-entropy (no smoothing); null without a val split. */
+  valLoss: number | null;
+  /** Validation top-1 accuracy. */
+  valTop1: number | null;
+  /** Validation top-5 accuracy. */
+  valTop5: number | null;
+  /** Test cross-entropy (no smoothing). */
+  testLoss: number | null;
+  /** Test top-1 accuracy. */
+  testTop1: number | null;
+  /** Test top-5 accuracy. */
+  testTop5: number | null;
+  /** Training throughput of the epoch (images / training-phase seconds). */
+  imagesPerSec: number;
+  /** Wall seconds of the whole epoch (training, evaluation, checkpoint). */
+  seconds: number;
+  /** Wall seconds of the training phase (batches built, steps, progress). */
+  trainSeconds: number;
+  /** Seconds inside the training steps themselves (forward, backward, update, loss read). */
+  stepSeconds: number;
+  /** Seconds evaluating val and test. */
+  evalSeconds: number;
+  /** Seconds writing the checkpoint and metrics. */
+  checkpointSeconds: number;
+  /** Present and true on the epoch in which NaN/Inf appeared. */
+  diverged?: boolean;
+}
+
+/** summary.json: the outcome of a run. */
+export interface RunSummary {
+  /** "completed", or "diverged" when a loss or logit became NaN/Inf (the run stops there). */
+  status: "completed" | "diverged";
+  /** Epochs completed (the diverged epoch not counted). */
+  epochs: number;
+  /** Epochs the config asked for. */
+  epochsPlanned: number;
+  /** Where NaN/Inf appeared (epoch 1-based, step 0-based; step null when found at evaluation). */
+  divergedAt: { epoch: number; step: number | null } | null;
+  /** Final test top-1 accuracy (fraction), null if diverged. */
+  testTop1: number | null;
+  /** Final test top-5 accuracy (fraction). */
+  testTop5: number | null;
+  /** Final test cross-entropy. */
+  testLoss: number | null;
+  /** Final test top-1 error in percent (100·(1 − top-1)), as papers report. */
+  testError: number | null;
+  /** Final test top-5 error in percent. */
+  testTop5Error: number | null;
+  /** Final validation top-1 accuracy (null without a val split). */
+  valTop1: number | null;
+  /** Final validation loss. */
+  valLoss: number | null;
+  /** Best validation top-1 over the epochs. */
+  bestValTop1: number | null;
+  /** Epoch (1-based) of the best validation top-1. */
+  bestValEpoch: number | null;
+  /** Final epoch's mean training loss. */
+  trainLoss: number | null;
+  /** Final epoch's training top-1. */
+  trainTop1: number | null;
+  /** Mean training throughput over all epochs (images per training-phase second). */
+  imagesPerSec: number;
+  /** Wall seconds of all epochs, summed over resumes (excludes setup). */
+  wallSeconds: number;
+  /** Trainable parameters (BN moving statistics excluded, as papers count). */
+  params: number;
+  /** Loop overhead: (training-phase time − time in steps) / time in steps, over all epochs. */
+  loopOverhead: number;
+  /** Epoch the last start resumed from (0: ran from scratch in one go). */
+  resumedFromEpoch: number;
+}
+
+/** Options of runExperiment. */
+export interface RunOptions {
+  /** The run folder (created if absent). */
+  runDir: string;
+  /** Progress display: "auto" (default), "terminal", "notebook", "none"; true/false = auto/none. */
+  progress?: ProgressMode | boolean;
+  /** Called after each epoch's record and checkpoint are written. */
+  onEpoch?: (record: EpochRecord) => void;
+  /** Receives one line per epoch and the start/end lines (default: none). */
+  log?: (line: string) => void;
+  /** Builds the network instead of the zoo's createModel (custom networks; config.json then describes only the training keys faithfully). */
+  buildModel?: (config: ExperimentConfig) => tf.LayersModel;
+}
+
+/** Loop state stored in each checkpoint. */
+interface LoopState {
+  history: EpochRecord[];
+  rngState: number;
+  wallSeconds: number;
+  configDigest: string;
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** Counts trainable parameters (what the papers count). */
+export function countTrainableParams(model: tf.LayersModel): number {
+  return sum(model.trainableWeights.map((w) => (w.shape as number[]).reduce((a, b) => a * b, 1)));
+}
+
+/** True for weights that get weight decay: conv/dense kernels (names ending in "kernel"). */
+export function isDecayed(originalName: string): boolean {
+  return /kernel$/.test(originalName);
+}
+
+async function storeTensors(list: { name: string; t: tf.Tensor }[]): Promise<StoredTensor[]> {
+  const out: StoredTensor[] = [];
+  for (const { name, t } of list) {
+    out.push({ name, shape: [...t.shape], values: new Float32Array(await t.data()) });
+  }
+  return out;
+}
+
+function sameShape(a: readonly number[], b: readonly (number | null)[]) {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+async function evaluate(
+  model: tf.LayersModel,
+  ds: Dataset,
+  split: "val" | "test",
+  batchSize: number,
+) {
+  const totals = emptyTotals();
+  for (const b of ds.batches(split, batchSize)) {
+    try {
+      const logits = tf.tidy(() => model.apply(b.x, { training: false }) as tf.Tensor);
+      const data = (await logits.data()) as Float32Array;
+      logits.dispose();
+      accumulate(totals, data, b.labels, ds.numClasses);
+    } finally {
+      b.x.dispose();
+      b.y.dispose();
+    }
+  }
+  return { ...finishEval(totals), nonFinite: totals.nonFinite };
+}
+
+/** Removes config keys that describe no experiment (where the data lives, which backend) before comparing. */
+function comparable(c: ExperimentConfig): string {
+  const { dataDir: _d, backend: _b, ...rest } = c;
+  return JSON.stringify(rest);
+}
+
+/**
+ * Trains `config` (raw or resolved; it is resolved first, so bad input fails before anything
+ * is read) into `options.runDir`. Returns the summary; a run that hits NaN/Inf returns status
+ * "diverged" and does not throw.
+ */
+export async function runExperiment(
+  rawConfig: ExperimentConfig | RawExperimentConfig,
+  options: RunOptions,
+): Promise<RunSummary> {
+  const config = resolveExperimentConfig(rawConfig as RawExperimentConfig);
+  const runDir = path.resolve(options.runDir);
+  const log = options.log ?? (() => {});
+  const files = Object.fromEntries(
+    Object.entries(RUN_FILES).map(([k, f]) => [k, path.join(runDir, f)]),
+  ) as Record<keyof typeof RUN_FILES, string>;
+
+  const stored = readJsonIfExists<ExperimentConfig>(files.config);
+  if (
+    stored &&
+    comparable(resolveExperimentConfig(stored as unknown as RawExperimentConfig)) !==
+      comparable(config)
+  ) {
+    throw new ConfigError(
+      `${runDir} holds a run of a different config (its config.json differs); use another runDir or delete it`,
+    );
+  }
+  const done = readJsonIfExists<RunSummary>(files.summary);
+  if (done) return done;
+
+  const backend = config.backend
+    ? await initBackend(config.backend)
+    : (currentBackend() ?? (await initBackend()));
+  // Every file check happens here, before a model is built or a file is written.
+  const ds = loadDataset(config.dataset, {
+    dataDir: config.dataDir,
+    seed: config.seed,
+    valFraction: config.valFraction,
+    trainSubset: config.trainSubset,
+    augment: config.augment,
+    hflip: config.hflip,
+    cropPad: config.cropPad,
+  });
+  const createModel = options.buildModel ? undefined : await modelFactory();
+
+  fs.mkdirSync(runDir, { recursive: true });
+  if (!stored) writeJsonAtomic(files.config, config);
+
+  const rng = new Rng(mixSeed(config.seed, 0x1417));
+  const model = withSeededRandom(rng, () =>
+    options.buildModel
+      ? options.buildModel(config)
+      : createModel!(config.model, modelOverridesOf(config)),
+  );
+  const trainable = model.trainableWeights;
+  const vars = trainable.map((w) => w.read() as tf.Variable);
+  const sgd = new Sgd(
+    vars,
+    trainable.map((w) => isDecayed(w.originalName)),
+    { momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay },
+  );
+  const params = countTrainableParams(model);
+
+  let history: EpochRecord[] = [];
+  let wallSeconds = 0;
+  const digest = comparable(config);
+  const ckpt = loadLatestCheckpoint<LoopState>(runDir);
+  try {
+    if (ckpt) {
+      if (ckpt.state.configDigest !== digest) {
+        throw new ConfigError(
+          `${runDir}: its checkpoint belongs to a different config; delete the folder to start over`,
+        );
+      }
+      const weights = model.weights;
+      if (ckpt.weights.length !== weights.length || ckpt.buffers.length !== sgd.buffers.length) {
+        throw new ConfigError(
+          `${runDir}: checkpoint holds ${ckpt.weights.length} weights, the model has ${weights.length}`,
+        );
+      }
+      weights.forEach((w, i) => {
+        const s = ckpt.weights[i]!;
+        if (!sameShape(s.shape, w.shape)) {
+          throw new ConfigError(
+            `${runDir}: checkpoint weight ${s.name} has shape ${quote(s.shape)}, the model's ${w.name} has ${quote(w.shape)}`,
+          );
+        }
+        w.write(tf.tensor(s.values, s.shape, "float32"));
+      });
+      sgd.buffers.forEach((b, i) => {
+        const s = ckpt.buffers[i]!;
+        b.assign(tf.tensor(s.values, s.shape, "float32"));
+      });
+      history = ckpt.state.history;
+      rng.state = ckpt.state.rngState;
+      wallSeconds = ckpt.state.wallSeconds;
+    }
+    // metrics.jsonl always mirrors the checkpoint: records of epochs after it are dropped.
+    writeFileAtomic(files.metrics, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    const startEpoch = history.length;
+    writeJsonAtomic(files.env, describeEnv(backend, startEpoch));
+    log(
+      `[senet-lab] ${config.model} on ${config.dataset} (${ds.train.count} train / ${ds.val.count} val / ${ds.test.count} test), ${params} params, ${config.epochs} epochs, backend ${tf.getBackend()}${startEpoch ? `, resuming after epoch ${startEpoch}` : ""}`,
+    );
+
+    const progress = createProgress(options.progress ?? "auto");
+    const stepsPerEpoch = ds.batchCount("train", config.batchSize);
+    let divergedAt: RunSummary["divergedAt"] = null;
+    try {
+      for (let epoch = startEpoch; epoch < config.epochs && !divergedAt; epoch++) {
+        const t0 = performance.now();
+        let stepSeconds = 0;
+        let lossSum = 0;
+        let correct = 0;
+        let seen = 0;
+        let step = 0;
+        let lrFirst = Number.NaN;
+        let lr = Number.NaN;
+        const pastRate = history.length
+          ? sum(history.map((h) => h.imagesPerSec)) / history.length
+          : 0;
+        sum(history.map((h) => h.trainSeconds)) > 0
+          ? sum(history.map((h) => h.imagesPerSec)) / history.length
+          : 0;
+        for (const b of ds.batches("train", config.batchSize, epoch)) {
+          lr = learningRate(config, epoch, step, stepsPerEpoch);
+          if (step === 0) lrFirst = lr;
+          const s0 = performance.now();
+          let lossValue: number;
+          let batchCorrect: number;
+          try {
+            let correctT: tf.Tensor | undefined;
+            const { value, grads } = withSeededRandom(rng, () =>
+              tf.variableGrads(() => {
+                const logits = model.apply(b.x, { training: true }) as tf.Tensor;
+                correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), "int32")));
+                return crossEntropy(logits, b.y, config.labelSmoothing);
+              }, vars),
+            );
+            try {
+              lossValue = (await value.data())[0]!;
+              batchCorrect = (await correctT!.data())[0]!;
+              if (Number.isFinite(lossValue))
+                sgd.apply(
+                  vars.map((v) => grads[v.name]!),
+                  lr,
+                );
+            } finally {
+              value.dispose();
+              correctT?.dispose();
+              tf.dispose(grads);
+            }
+          } finally {
+            b.x.dispose();
+            b.y.dispose();
+          }
+          stepSeconds += (performance.now() - s0) / 1000;
+          if (!Number.isFinite(lossValue)) {
+            divergedAt = { epoch: epoch + 1, step };
+            break;
+          }
+          lossSum += lossValue * b.size;
+          correct += batchCorrect;
+          seen += b.size;
+          step++;
+          const elapsed = (performance.now() - t0) / 1000;
+          const ips = seen / elapsed;
+          const rate = ips > 0 ? ips : pastRate;
+          progress.update({
+            epoch: epoch + 1,
+            epochs: config.epochs,
+            done: seen,
+            total: ds.train.count,
+            imagesPerSec: ips,
+            etaSeconds:
+              rate > 0 ? ((config.epochs - epoch) * ds.train.count - seen) / rate : Number.NaN,
+            loss: lossSum / seen,
+            phase: "train",
+          });
+        }
+        const trainSeconds = (performance.now() - t0) / 1000;
+        const e0 = performance.now();
+        const empty = { loss: null, top1: null, top5: null, nonFinite: false };
+        const val =
+          divergedAt || ds.val.count === 0
+            ? empty
+            : await evaluate(model, ds, "val", config.evalBatchSize);
+        const test = divergedAt ? empty : await evaluate(model, ds, "test", config.evalBatchSize);
+        if (!divergedAt && (val.nonFinite || test.nonFinite))
+          divergedAt = { epoch: epoch + 1, step: null };
+        const evalSeconds = (performance.now() - e0) / 1000;
+        const record: EpochRecord = {
+          epoch: epoch + 1,
+          lr: lrFirst,
+          lrEnd: lr,
+          trainLoss: divergedAt ? null : lossSum / seen,
+          trainTop1: divergedAt ? null : correct / seen,
+          valLoss: val.loss,
+          valTop1: val.top1,
+          valTop5: val.top5,
+          testLoss: test.loss,
+          testTop1: test.top1,
+          testTop5: test.top5,
+          imagesPerSec: seen / trainSeconds,
+          seconds: 0,
+          trainSeconds,
+          stepSeconds,
+          evalSeconds,
+          checkpointSeconds: 0,
+        };
+        if (divergedAt) {
+          record.diverged = true;
+          record.seconds = (performance.now() - t0) / 1000;
+          history.push(record);
+          writeFileAtomic(files.metrics, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
+          log(
+            `[senet-lab] epoch ${epoch + 1}/${config.epochs}: diverged (NaN/Inf ${divergedAt.step === null ? "in evaluation" : `at step ${divergedAt.step}`})`,
+          );
+          progress.epochDone(`epoch ${epoch + 1}/${config.epochs} diverged`);
+          options.onEpoch?.(record);
+          break;
+        }
+        const c0 = performance.now();
+        const weightList = model.weights.map((w) => ({
+          name: w.originalName,
+          t: w.read() as tf.Tensor,
+        }));
+        const bufferList = sgd.buffers.map((b, i) => ({
+          name: `momentum/${trainable[i]!.originalName}`,
+          t: b as tf.Tensor,
+        }));
+        const weights = await storeTensors(weightList);
+        const buffers = await storeTensors(bufferList);
+        record.checkpointSeconds = (performance.now() - c0) / 1000;
+        record.seconds = (performance.now() - t0) / 1000;
+        wallSeconds += record.seconds;
+        history.push(record);
+        saveCheckpoint<LoopState>(runDir, {
+          epoch: epoch + 1,
+          state: { history, rngState: rng.state, wallSeconds, configDigest: digest },
+          weights,
+          buffers,
+        });
+        writeFileAtomic(files.metrics, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
+        const line = epochLine(record, config.epochs);
+        log(`[senet-lab] ${line}`);
+        progress.epochDone(line);
+        options.onEpoch?.(record);
+      }
+    } finally {
+      progress.close();
+    }
+
+    const completed = history.filter((h) => !h.diverged);
+    const last = completed[completed.length - 1];
+    const withVal = completed.filter((h) => h.valTop1 !== null);
+    const best = withVal.reduce<EpochRecord | undefined>(
+      (a, h) => (!a || h.valTop1! > a.valTop1! ? h : a),
+      undefined,
+    );
+    const trainSec = sum(completed.map((h) => h.trainSeconds));
+    const stepSec = sum(completed.map((h) => h.stepSeconds));
+    const ok = !divergedAt && last;
+    const summary: RunSummary = {
+      status: divergedAt ? "diverged" : "completed",
+      epochs: completed.length,
+      epochsPlanned: config.epochs,
+      divergedAt,
+      testTop1: ok ? last.testTop1 : null,
+      testTop5: ok ? last.testTop5 : null,
+      testLoss: ok ? last.testLoss : null,
+      testError: ok && last.testTop1 !== null ? 100 * (1 - last.testTop1) : null,
+      testTop5Error: ok && last.testTop5 !== null ? 100 * (1 - last.testTop5) : null,
+      valTop1: ok ? last.valTop1 : null,
+      valLoss: ok ? last.valLoss : null,
+      bestValTop1: best?.valTop1 ?? null,
+      bestValEpoch: best?.epoch ?? null,
+      trainLoss: last?.trainLoss ?? null,
+      trainTop1: last?.trainTop1 ?? null,
+      imagesPerSec: trainSec > 0 ? (ds.train.count * completed.length) / trainSec : 0,
+      wallSeconds,
+      params,
+      loopOverhead: stepSec > 0 ? (trainSec - stepSec) / stepSec : 0,
+      resumedFromEpoch: startEpoch,
+    };
+    writeJsonAtomic(files.summary, summary);
+    log(
+      `[senet-lab] ${summary.status}: ${summary.epochs} epochs, test top-1 ${fmtPct(summary.testTop1)}, top-5 ${fmtPct(summary.testTop5)}, ${summary.imagesPerSec.toFixed(1)} img/s, ${formatDuration(summary.wallSeconds)}`,
+    );
+    return summary;
+  } finally {
+    sgd.dispose();
+    model.dispose();
+  }
+}
+
+function fmtPct(x: number | null): string {
+  return x === null ? "n/a" : `${(100 * x).toFixed(2)}%`;
+}
+
+/** One human line per epoch. */
+export function epochLine(r: EpochRecord, epochs: number): string {
+  return `epoch ${r.epoch}/${epochs} lr ${r.lr.toPrecision(3)} train loss ${r.trainLoss?.toFixed(4)} top-1 ${fmtPct(r.trainTop1)} | val top-1 ${fmtPct(r.valTop1)} | test loss ${r.testLoss?.toFixed(4) ?? "n/a"} top-1 ${fmtPct(r.testTop1)} top-5 ${fmtPct(r.testTop5)} | ${r.imagesPerSec.toFixed(1)} img/s ${formatDuration(r.seconds)}`;
+}

@@ -1,0 +1,66 @@
+/**
+ * SGD with momentum and optional Nesterov, written out so its state (one momentum buffer per
+ * trainable weight) can be checkpointed and restored bit for bit. Same update as
+ * torch.optim.SGD (dampening 0): g ← ∇ + wd·w (decayed weights only); b ← μ·b + g;
+ * d ← g + μ·b (Nesterov) or b; w ← w − lr·d. Buffers start at zero, which equals PyTorch's
+ * "first step copies the gradient".
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Hyper-parameters of SGD (the learning rate is passed per step by the schedule). */
+export interface SgdOptions {
+  /** Momentum μ (0: plain SGD). */
+  momentum: number;
+  /** Nesterov momentum (needs μ > 0). */
+  nesterov: boolean;
+  /** L2 weight decay coefficient, applied only where `decay[i]` is true. */
+  weightDecay: number;
+}
+
+/** SGD over a fixed list of variables, holding its own momentum buffers. */
+export class Sgd {
+  /** The variables it updates, in a fixed order (checkpoints rely on it). */
+  readonly vars: tf.Variable[];
+  /** Whether each variable receives weight decay (conv/dense kernels only). */
+  readonly decay: boolean[];
+  /** One momentum buffer per variable (empty list when momentum is 0). */
+  readonly buffers: tf.Variable[];
+  /** Hyper-parameters. */
+  readonly options: SgdOptions;
+
+  /** Creates zero momentum buffers for `vars`. */
+  constructor(vars: tf.Variable[], decay: boolean[], options: SgdOptions) {
+    this.vars = vars;
+    this.decay = decay;
+    this.options = options;
+    this.buffers = options.momentum > 0 ? vars.map((v) => tf.variable(tf.zerosLike(v), false)) : [];
+  }
+
+  /** Applies one update with learning rate `lr`; `grads[i]` belongs to `vars[i]`. */
+  apply(grads: tf.Tensor[], lr: number): void {
+    const { momentum, nesterov, weightDecay } = this.options;
+    tf.tidy(() => {
+      const lrT = tf.scalar(lr);
+      const wdT = tf.scalar(weightDecay);
+      const muT = tf.scalar(momentum);
+      for (let i = 0; i < this.vars.length; i++) {
+        const v = this.vars[i]!;
+        let g = grads[i]!;
+        if (weightDecay > 0 && this.decay[i]) g = tf.add(g, tf.mul(wdT, v));
+        let d = g;
+        if (momentum > 0) {
+          const b = this.buffers[i]!;
+          const nb = tf.add(tf.mul(muT, b), g);
+          b.assign(nb);
+          d = nesterov ? tf.add(g, tf.mul(muT, nb)) : nb;
+        }
+        v.assign(tf.sub(v, tf.mul(lrT, d)));
+      }
+    });
+  }
+
+  /** Frees the momentum buffers. */
+  dispose(): void {
+    for (const b of this.buffers) b.dispose();
+  }
+}
