@@ -21,6 +21,7 @@ struct FwdEntry : CacheEntry {
 struct BwdEntry : CacheEntry {
   dnnl::batch_normalization_backward::primitive_desc pd;
   dnnl::batch_normalization_backward prim;
+  dnnl::memory shift;  // oneDNN 2.6 asks for the shift argument in backward; its value is unused
 };
 
 dnnl::batch_normalization_forward::primitive_desc forwardPd(int64_t rows, int64_t C, float eps) {
@@ -91,6 +92,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     ne->pd = dnnl::batch_normalization_backward::primitive_desc(d, engine(),
                                                                 forwardPd(rows, C, eps));
     ne->prim = dnnl::batch_normalization_backward(ne->pd);
+    ne->shift = dnnl::memory(vecMd(C), engine());
     e = static_cast<BwdEntry*>(cachePut(key, std::move(ne)));
   }
   auto& st = stream();
@@ -98,6 +100,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   e->prim.execute(st, {{DNNL_ARG_SRC, userMemory(md, x)},
                        {DNNL_ARG_DIFF_DST, userMemory(md, dy)},
                        {DNNL_ARG_SCALE, userMemory(vecMd(C), g)},
+                       {DNNL_ARG_SHIFT, e->shift},
                        {DNNL_ARG_MEAN, userMemory(vecMd(C), mean)},
                        {DNNL_ARG_VARIANCE, userMemory(vecMd(C), var)},
                        {DNNL_ARG_DIFF_SRC, userMemory(md, dx)},
