@@ -9,6 +9,8 @@ export * from "./data/index.js";
 export * from "./errors.js";
 export * from "./io/index.js";
 export * from "./layers/index.js";
+export * from "./report/index.js";
+export * from "./sweep/index.js";
 export * from "./train/index.js";
 /** The single @tensorflow/tfjs instance the library uses; import it from here in notebooks. */
 export { tf };

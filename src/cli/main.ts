@@ -24,9 +24,19 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<CommandSpec
     load: async () => (await import("./notebook.js")).notebookCommand,
   },
   {
+    name: "sweep",
+    summary: "Run sweeps in parallel workers (resumable), show their status and tables.",
+    load: async () => (await import("./sweep.js")).sweepCommand,
+  },
+  {
     name: "reproduce",
     summary: "Execute every notebook in notebooks/ into results/ with HTML exports and an index.",
     load: async () => (await import("./reproduce.js")).reproduceCommand,
+  },
+  {
+    name: "complexity",
+    summary: "Count a zoo model's trainable parameters and multiply-adds (the papers' GFLOPs).",
+    load: async () => (await import("./complexity.js")).complexityCommand,
   },
 ];
 

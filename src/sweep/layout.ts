@@ -1,0 +1,122 @@
+/**
+ * Where a sweep keeps things on disk: one folder per run under the sweep folder, the manifest
+ * (sweep.json) beside them, and the run claims under .locks/, outside the run folders, so a
+ * run folder only ever holds what the training loop wrote.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { ConfigError, quote } from "../errors.js";
+import { PROJECT_ROOT, readJsonIfExists, writeJsonAtomic } from "../util/fs.js";
+import type { SweepRun } from "./expand.js";
+import { checkSweepShape, type SweepSpec } from "./spec.js";
+
+/** The name of the file a finished run writes last; its presence means "done". */
+export const SUMMARY_FILE = "summary.json";
+/** The resolved config a run writes first. */
+export const CONFIG_FILE = "config.json";
+/** One JSON record per epoch. */
+export const METRICS_FILE = "metrics.jsonl";
+
+/** The manifest file a sweep folder holds. */
+export const MANIFEST_FILE = "sweep.json";
+/** The folder of run claims inside a sweep folder. */
+export const LOCK_DIR = ".locks";
+/** The folder of failure records (one JSON per failed run, removed when it later completes). */
+export const FAILURE_DIR = ".failures";
+/** Worker exit code meaning "another process holds this run; try again later" (EX_TEMPFAIL). */
+export const EXIT_BUSY = 75;
+
+/** What sweep.json records: the resolved spec and the runs it expands to. */
+export interface SweepManifest {
+  /** Format version of this file. */
+  version: 1;
+  /** The resolved spec. */
+  spec: SweepSpec;
+  /** Every run: index, folder name, overrides and seed. */
+  runs: Omit<SweepRun, "config">[];
+  /** When the manifest was (re)written, ISO time. */
+  updated: string;
+}
+
+/** The default sweep folder: results/<name> in the project. */
+export function defaultOutDir(spec: SweepSpec): string {
+  return path.join(PROJECT_ROOT, "results", spec.name);
+}
+
+/** A run's folder. */
+export function runDirOf(outDir: string, id: string): string {
+  return path.join(outDir, id);
+}
+
+/** A run's claim file. */
+export function lockFileOf(outDir: string, id: string): string {
+  return path.join(outDir, LOCK_DIR, `${id}.lock`);
+}
+
+/** A run's failure record. */
+export function failureFileOf(outDir: string, id: string): string {
+  return path.join(outDir, FAILURE_DIR, `${id}.json`);
+}
+
+/** Whether a run has finished (its summary, written last, exists). */
+export function isRunDone(outDir: string, id: string): boolean {
+  return fs.existsSync(path.join(runDirOf(outDir, id), SUMMARY_FILE));
+}
+
+/** Writes sweep.json atomically. */
+export function writeManifest(outDir: string, spec: SweepSpec, runs: SweepRun[]): SweepManifest {
+  const manifest: SweepManifest = {
+    version: 1,
+    spec,
+    runs: runs.map(({ index, id, overrides, seed }) => ({ index, id, overrides, seed })),
+    updated: new Date().toISOString(),
+  };
+  writeJsonAtomic(path.join(outDir, MANIFEST_FILE), manifest);
+  return manifest;
+}
+
+/** Reads a sweep folder's manifest; a ConfigError naming the folder when it has none. */
+export function readManifest(outDir: string): SweepManifest {
+  const file = path.join(outDir, MANIFEST_FILE);
+  const m = readJsonIfExists<SweepManifest>(file);
+  if (!m) {
+    throw new ConfigError(
+      `${quote(outDir)} is not a sweep folder: no ${MANIFEST_FILE} (run 'senet-lab sweep run <spec.json>' first)`,
+    );
+  }
+  if (m.version !== 1 || !Array.isArray(m.runs)) {
+    throw new ConfigError(
+      `${quote(file)} is not a senet-lab sweep manifest (version ${quote(m.version)})`,
+    );
+  }
+  return { ...m, spec: checkSweepShape(m.spec) };
+}
+
+/**
+ * Deletes temporary files of atomic writes (`.<name>.<pid>.<hex>.tmp`) that dead processes left
+ * in the sweep folder and its failure records; files of live writers are left alone.
+ */
+export function removeDeadTempFiles(outDir: string): number {
+  let removed = 0;
+  for (const dir of [outDir, path.join(outDir, FAILURE_DIR)]) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+      if (!m) continue;
+      try {
+        process.kill(Number(m[1]), 0);
+        continue; // its writer is alive
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ESRCH") continue;
+      }
+      fs.rmSync(path.join(dir, name), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,70 @@
+/**
+ * Full validation of a sweep spec: its shape, then every run config it expands to through the
+ * training loop's own validator (resolveExperimentConfig), so a typo in the last grid value
+ * fails before the first run trains. Kept apart from spec.ts so reading a sweep folder (status,
+ * tables) never loads the training code.
+ */
+import { ConfigError, quote } from "../errors.js";
+import { expandRunsUnchecked, type SweepRun } from "./expand.js";
+import { resolveExperimentConfig } from "./experiment.js";
+import { checkSweepShape, formatErrors, type SweepSpec } from "./spec.js";
+
+/**
+ * Validates a raw spec (parsed JSON) completely: its shape, then every expanded run's config
+ * through `resolveExperimentConfig`, collecting every failure with the run it belongs to.
+ * Nothing trains before this returns. Returns the spec with defaults filled in.
+ */
+export function resolveSweepSpec(raw: unknown): SweepSpec {
+  const spec = checkSweepShape(raw);
+  const errors: string[] = [];
+  const seen = new Map<string, string>();
+  for (const run of expandRunsUnchecked(spec)) {
+    const prev = seen.get(run.id.toLowerCase());
+    if (prev !== undefined) {
+      errors.push(`runs ${quote(prev)} and ${quote(run.id)} would share one folder`);
+    }
+    seen.set(run.id.toLowerCase(), run.id);
+    try {
+      resolveExperimentConfig(run.config);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      errors.push(`run ${run.id}: ${err.message}`);
+    }
+  }
+  if (errors.length > 0) {
+    // The same mistake in `base` fails every run; say it once per distinct message.
+    throw new ConfigError(
+      formatErrors(`sweep ${quote(spec.name)} has invalid runs`, dedupe(errors)),
+    );
+  }
+  return spec;
+}
+
+function dedupe(errors: string[]): string[] {
+  const byMessage = new Map<string, string[]>();
+  for (const e of errors) {
+    const m = /^run ([^:]+): ([\s\S]*)$/.exec(e);
+    if (!m) {
+      byMessage.set(e, []);
+      continue;
+    }
+    const list = byMessage.get(m[2]!) ?? [];
+    list.push(m[1]!);
+    byMessage.set(m[2]!, list);
+  }
+  return [...byMessage].map(([msg, runs]) =>
+    runs.length === 0
+      ? msg
+      : runs.length === 1
+        ? `run ${runs[0]}: ${msg}`
+        : `runs ${runs[0]} and ${runs.length - 1} more: ${msg}`,
+  );
+}
+
+/**
+ * The runs of a sweep, seeds outermost so a partly finished sweep has every grid point for the
+ * first seeds. Accepts a raw spec (validated first) or one from resolveSweepSpec.
+ */
+export function expandSweep(spec: SweepSpec | unknown): SweepRun[] {
+  return expandRunsUnchecked(resolveSweepSpec(spec));
+}

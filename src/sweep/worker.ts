@@ -1,0 +1,71 @@
+/**
+ * A sweep worker process: `node --import tsx src/sweep/worker.ts <sweepDir> <runId>` trains one
+ * run of the sweep whose manifest is <sweepDir>/sweep.json. One process per run keeps runs
+ * isolated (tfjs state, memory, a crash) and costs about a second of start-up per run.
+ *
+ * Exit codes: 0 the run is done (completed, diverged, or already done), 75 another live process
+ * holds the run's claim (the pool retries later), 1 training failed, 2 bad arguments.
+ * The worker exits by itself when its parent sweep dies, leaving a stale claim the next sweep
+ * takes over (the run resumes from its checkpoint).
+ */
+import { pathToFileURL } from "node:url";
+import { SenetLabError } from "../errors.js";
+import { expandRunsUnchecked } from "./expand.js";
+import { EXIT_BUSY, readManifest } from "./layout.js";
+import { runOne } from "./run-one.js";
+
+/** Exits when the parent process goes away (we are re-parented), checking every `ms`. */
+function exitWithParent(ms = 1000): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      process.stderr.write("parent sweep process died; worker exits\n");
+      process.exit(143);
+    }
+  }, ms);
+  timer.unref();
+}
+
+/** Worker entry: runs one run by id; returns the exit code. */
+export async function workerMain(argv: string[]): Promise<number> {
+  const [outDir, id] = argv;
+  if (!outDir || !id) {
+    process.stderr.write("usage: worker.ts <sweepDir> <runId>\n");
+    return 2;
+  }
+  const manifest = readManifest(outDir);
+  const run = expandRunsUnchecked(manifest.spec).find((r) => r.id === id);
+  if (!run) {
+    process.stderr.write(`run ${JSON.stringify(id)} is not part of the sweep in ${outDir}\n`);
+    return 2;
+  }
+  const result = await runOne(outDir, run, {
+    progress: false,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  if (result.outcome === "busy") {
+    process.stdout.write(`claimed by pid ${result.heldBy?.pid ?? "?"}; leaving it\n`);
+    return EXIT_BUSY;
+  }
+  return 0;
+}
+
+if (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  exitWithParent();
+  let code: number;
+  try {
+    code = await workerMain(process.argv.slice(2));
+  } catch (err) {
+    const text =
+      err instanceof SenetLabError
+        ? err.message
+        : err instanceof Error
+          ? (err.stack ?? err.message)
+          : String(err);
+    process.stderr.write(`${text}\n`);
+    code = 1;
+  }
+  // Exit now: a loaded backend may keep handles open. Pipes are synchronous on Linux, so
+  // everything written above has reached the parent.
+  process.exit(code);
+}
