@@ -68,7 +68,7 @@ async function train(
   await tf.setBackend(backend);
   const model = build();
   if (init) {
-    model.setWeights(model.weights.map((w, k) => tf.tensor(init[k], w.shape)));
+    model.setWeights(model.weights.map((w, k) => tf.tensor(init[k], w.shape as number[])));
   }
   const start = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
   const [, h, w, c] = model.inputs[0].shape as number[];
