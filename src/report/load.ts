@@ -38,8 +38,8 @@ export function cellValue(v: unknown): string | number | boolean {
 }
 
 /**
- * The numeric fields of a record, nested objects flattened with "_" (e.g. `test_top1`);
- * arrays, strings and the run's own keys are left out.
+ * The numeric fields of a record, nested objects flattened with "_" (e.g. `divergedAt_epoch`);
+ * nulls, arrays and strings are left out.
  */
 export function numericFields(record: unknown, prefix = ""): Record<string, number> {
   const out: Record<string, number> = {};
@@ -47,8 +47,7 @@ export function numericFields(record: unknown, prefix = ""): Record<string, numb
   for (const [k, v] of Object.entries(record)) {
     const name = prefix ? `${prefix}_${k}` : k;
     if (typeof v === "number") out[name] = v;
-    else if (v === null)
-      out[name] = Number.NaN; // JSON has no NaN: a diverged loss is stored as null
+    // null (no value, e.g. a diverged run's accuracy) is left out: the column gets NaN there.
     else if (typeof v === "object" && !Array.isArray(v)) Object.assign(out, numericFields(v, name));
   }
   return out;
@@ -103,12 +102,13 @@ export function loadSweep(dir: string): dfd.DataFrame {
 }
 
 /**
- * Per-epoch records of every run (metrics.jsonl) in long form: id, seed, grid keys, then the
- * numeric fields of each record (an `epoch` column is numbered from 1 when records lack one).
+ * Per-epoch records of every run (metrics.jsonl) in long form: id, seed, grid keys, the run's
+ * status, then the numeric fields of each record (`epoch` numbered from 1 when records lack one).
  */
 export function loadCurves(dir: string): dfd.DataFrame {
   const manifest = readManifest(dir);
   const gridKeys = Object.keys(manifest.spec.grid);
+  const status = new Map(loadSweepRows(dir).rows.map((r) => [r.id, r.status]));
   const rows: Record<string, unknown>[] = [];
   const fields: string[] = ["epoch"];
   for (const r of manifest.runs) {
@@ -118,14 +118,15 @@ export function loadCurves(dir: string): dfd.DataFrame {
       for (const k of Object.keys(nums)) if (!fields.includes(k)) fields.push(k);
       const row: Record<string, unknown> = { id: r.id, seed: r.seed };
       for (const k of gridKeys) row[k] = cellValue(r.overrides[k]);
-      rows.push({ ...row, epoch: i + 1, ...nums });
+      rows.push({ ...row, status: status.get(r.id), epoch: i + 1, ...nums });
     });
   }
   const columns = [
     "id",
     "seed",
     ...gridKeys,
-    ...fields.filter((f) => !gridKeys.includes(f) && f !== "seed"),
+    "status",
+    ...fields.filter((f) => !gridKeys.includes(f) && f !== "seed" && f !== "status"),
   ];
   for (const row of rows) for (const c of columns) if (row[c] === undefined) row[c] = Number.NaN;
   return frameFromRows(rows, columns);

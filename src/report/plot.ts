@@ -95,6 +95,7 @@ function summaryTraces(
       customdata: pts.map((r) => r[o.metric + STAT_SUFFIXES.n]),
       hovertemplate: `${o.x}=%{x}<br>${o.metric} %{y:.4g} ± %{error_y.array:.2g} (n=%{customdata})<extra></extra>`,
       marker: { color },
+      offsetgroup: String(i),
     });
     if (hasPaper && pts.some((r) => Number.isFinite(Number(r[o.metric + PAPER_SUFFIXES.paper])))) {
       data.push({
@@ -105,6 +106,7 @@ function summaryTraces(
         y: pts.map((r) => r[o.metric + PAPER_SUFFIXES.paper]),
         line: { dash: "dash", color },
         marker: { symbol: "x", size: 9, color },
+        offsetgroup: String(i),
       });
     }
   });
@@ -134,7 +136,8 @@ export function barPlot(summary: dfd.DataFrame, options: SummaryPlotOptions): Pl
   const { data } = summaryTraces(summary, options, "bar");
   return {
     data,
-    layout: layoutFor(options, "category", { barmode: "group" }),
+    // scattermode "group" puts each paper marker over its own bar, not between the bars.
+    layout: layoutFor(options, "category", { barmode: "group", scattermode: "group" }),
     config: { responsive: true },
   };
 }
@@ -153,7 +156,10 @@ export interface CurvePlotOptions {
   showSeeds?: boolean;
 }
 
-/** Training curves: per variant, the mean over seeds per epoch, each seed faint behind it. */
+/**
+ * Training curves: per variant, the mean over its completed runs per epoch, each run faint
+ * behind it (dotted when it diverged or has not finished).
+ */
 export function curvePlot(curves: dfd.DataFrame, options: CurvePlotOptions): PlotlyFigure {
   const x = options.x ?? "epoch";
   const cols = curves.columns;
@@ -163,7 +169,7 @@ export function curvePlot(curves: dfd.DataFrame, options: CurvePlotOptions): Plo
     options.by ??
     cols.slice(
       cols.indexOf("seed") + 1,
-      cols.indexOf("epoch") > 0 ? cols.indexOf("epoch") : undefined,
+      cols.includes("status") ? cols.indexOf("status") : cols.indexOf("epoch"),
     );
   for (const b of by) need(cols, b, "group column");
   const rows = frameRows(curves);
@@ -188,14 +194,16 @@ export function curvePlot(curves: dfd.DataFrame, options: CurvePlotOptions): Plo
           legendgroup: name,
           showlegend: false,
           opacity: 0.3,
-          line: { color, width: 1 },
+          line: { color, width: 1, ...(pts[0]!.status === "completed" ? {} : { dash: "dot" }) },
           hoverinfo: "skip",
         });
       }
     }
-    const xs = [...new Set(vr.map((r) => Number(r[x])))].sort((a, b) => a - b);
+    // The mean line follows the completed runs; diverged or unfinished ones show only faintly.
+    const done = vr.filter((r) => r.status === undefined || r.status === "completed");
+    const xs = [...new Set(done.map((r) => Number(r[x])))].sort((a, b) => a - b);
     const means = xs.map((xv) => {
-      const ys = vr
+      const ys = done
         .filter((r) => Number(r[x]) === xv)
         .map((r) => Number(r[options.metric]))
         .filter(Number.isFinite);
