@@ -132,14 +132,10 @@ export function runLabel(run: SweepRun, total: number): string {
   return `${String(run.index + 1).padStart(String(total).length)}/${total} ${run.id.replaceAll("__", " ")}`;
 }
 
-/** A few headline numbers of a summary for the end-of-run line. */
-function headline(summary: RunSummary | undefined): string {
-  if (!summary) return "";
-  const entries = Object.entries(summary as unknown as Record<string, unknown>)
-    .filter(([k, v]) => typeof v === "number" && /acc|err|loss/i.test(k))
-    .slice(0, 3)
-    .map(([k, v]) => `${k} ${Number(v).toPrecision(4)}`);
-  return entries.length ? `: ${entries.join(", ")}` : "";
+/** The training loop's own seconds, from its summary, to show the per-run overhead. */
+function trainingSeconds(summary: RunSummary | undefined): string {
+  const w = (summary as unknown as Record<string, unknown> | undefined)?.wallSeconds;
+  return typeof w === "number" ? ` (training ${w.toFixed(1)} s)` : "";
 }
 
 interface WorkerExit {
@@ -171,7 +167,7 @@ function spawnWorker(
       const rl = readline.createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
       rl.on("line", (line) => {
         // Progress bars redraw with \r; keep only the last state of such a line.
-        const text = line.slice(line.lastIndexOf("\r") + 1);
+        const text = line.slice(line.lastIndexOf("\r") + 1).replace(/^\[senet-lab\] /, "");
         if (text.trim() === "") return;
         if (isErr) {
           stderrTail.push(text);
@@ -267,7 +263,7 @@ export async function runSweep(
             seconds: exit.seconds,
           });
           fs.rmSync(failureFileOf(outDir, run.id), { force: true });
-          log(`[${label}] ${status} in ${exit.seconds.toFixed(1)} s${headline(summary)}`);
+          log(`[${label}] ${status}: worker ${exit.seconds.toFixed(1)} s${trainingSeconds(summary)}`);
         } else {
           const why = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
           const error = `${why}${exit.code === 0 ? " without writing summary.json" : ""}${exit.stderrTail.length ? `\n${exit.stderrTail.slice(-8).join("\n")}` : ""}`;
