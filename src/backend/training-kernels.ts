@@ -5,6 +5,7 @@
  * wasm and cpu loaders use. A replaced kernel's original is kept so tests can compare with it.
  */
 import * as tf from "@tensorflow/tfjs";
+import { reduceByAvgPool, tileByBroadcast } from "./broadcast-kernels.js";
 import {
   type ConvFilterGradArgs,
   type ConvInputGradArgs,
@@ -24,6 +25,9 @@ export const TRAINING_KERNEL_NAMES = [
   "DepthwiseConv2dNativeBackpropFilter",
   "DepthwiseConv2dNativeBackpropInput",
   "MaxPoolGrad",
+  "Sum",
+  "Mean",
+  "Tile",
 ] as const;
 /** One of TRAINING_KERNEL_NAMES. */
 export type TrainingKernelName = (typeof TRAINING_KERNEL_NAMES)[number];
@@ -51,7 +55,7 @@ function withTensors<T>(inputs: KernelInputs, names: string[], fn: (...t: tf.Ten
   }
 }
 
-const KERNEL_FUNCS: Record<TrainingKernelName, tf.KernelFunc> = {
+const FIXED_FUNCS: Partial<Record<TrainingKernelName, tf.KernelFunc>> = {
   Conv2DBackpropFilter: ({ inputs, attrs }) =>
     withTensors(inputs as KernelInputs, ["x", "dy"], (x, dy) =>
       conv2dFilterGrad(x!, dy!, attrs as unknown as ConvFilterGradArgs),
@@ -74,6 +78,58 @@ const KERNEL_FUNCS: Record<TrainingKernelName, tf.KernelFunc> = {
     ),
 };
 
+/** Runs the kernel that was registered before ours (fallback for cases we do not rewrite). */
+function fallback(name: string, backendName: string, args: Parameters<tf.KernelFunc>[0]) {
+  const original = originals.get(`${backendName}/${name}`);
+  if (!original) throw new Error(`${name}: no original ${backendName} kernel to fall back to`);
+  return original.kernelFunc(args);
+}
+
+/** Kernels that rewrite some cases and hand the rest to the backend's original kernel. */
+const FALLBACK_FUNCS: Partial<Record<TrainingKernelName, (backendName: string) => tf.KernelFunc>> =
+  {
+    Sum: (be) => (args) => reduceKernel("Sum", be, args, false),
+    Mean: (be) => (args) => reduceKernel("Mean", be, args, true),
+    Tile: (be) => (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype !== "float32" && x.dtype !== "int32") return fallback("Tile", be, args);
+      return withTensors(args.inputs as KernelInputs, ["x"], (t) =>
+        tileByBroadcast(t!, (args.attrs as unknown as { reps: number[] }).reps),
+      );
+    },
+  };
+
+function reduceKernel(
+  name: string,
+  be: string,
+  args: Parameters<tf.KernelFunc>[0],
+  mean: boolean,
+): tf.TensorInfo | tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { axis, keepDims } = args.attrs as unknown as {
+    axis: number | number[];
+    keepDims: boolean;
+  };
+  if (x.dtype !== "float32") return fallback(name, be, args);
+  const out = withTensors(args.inputs as KernelInputs, ["x"], (t) =>
+    reduceByAvgPool(t!, axis, keepDims, mean),
+  );
+  return out ?? fallback(name, be, args);
+}
+
+const made = new Map<string, tf.KernelFunc>();
+
+/** The kernel function of `name` for `backendName` (one instance per pair, for idempotency). */
+function kernelFuncFor(name: TrainingKernelName, backendName: string): tf.KernelFunc {
+  const key = `${backendName}/${name}`;
+  let f = made.get(key);
+  if (!f) {
+    f = FIXED_FUNCS[name] ?? FALLBACK_FUNCS[name]!(backendName);
+    made.set(key, f);
+  }
+  return f;
+}
+
 const originals = new Map<string, tf.KernelConfig>();
 
 /**
@@ -83,12 +139,22 @@ const originals = new Map<string, tf.KernelConfig>();
 export function installTrainingKernel(name: TrainingKernelName, backendName: string): void {
   const key = `${backendName}/${name}`;
   const existing = tf.getKernel(name, backendName);
-  if (existing?.kernelFunc === KERNEL_FUNCS[name]) return;
+  const func = kernelFuncFor(name, backendName);
+  if (existing?.kernelFunc === func) return;
   if (existing) {
     if (!originals.has(key)) originals.set(key, existing);
     tf.unregisterKernel(name, backendName);
   }
-  tf.registerKernel({ kernelName: name, backendName, kernelFunc: KERNEL_FUNCS[name] });
+  // Keep the original's setup/dispose: the wasm backend binds its C functions in setupFunc when
+  // it initialises, and our fallbacks call the original kernel.
+  const original = originals.get(key);
+  tf.registerKernel({
+    kernelName: name,
+    backendName,
+    kernelFunc: func,
+    ...(original?.setupFunc ? { setupFunc: original.setupFunc } : {}),
+    ...(original?.disposeFunc ? { disposeFunc: original.disposeFunc } : {}),
+  });
 }
 
 /** The kernel that `installTrainingKernel` replaced, if any (for tests and comparisons). */

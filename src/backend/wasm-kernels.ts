@@ -1,12 +1,17 @@
 /**
- * Gradient kernels the wasm backend lacks (issue #5): Conv2DBackpropFilter and the depthwise
- * gradients, built from XNNPACK's forward convolutions and the wasm matMul (conv-grads.ts). Its
- * own Conv2DBackpropInput is a scalar loop, so it is replaced by the forward-conv formulation too,
- * and its MaxPoolGrad is wrong for inputs with more than one channel, so that is replaced as well.
+ * Training kernels for the wasm backend (issue #5). It lacks Conv2DBackpropFilter and the
+ * depthwise gradients; those are built from XNNPACK's forward convolutions (conv-grads.ts). Its
+ * Conv2DBackpropInput is a scalar loop, replaced by the forward-conv formulation; its
+ * MaxPoolGrad is wrong for inputs with more than one channel (pool-grads.ts); and its Tile,
+ * Sum and Mean over the batch/spatial axes are generic index loops that took ~30% of a
+ * ResNet-20 step, rewritten over broadcasting and XNNPACK pooling (broadcast-kernels.ts).
  */
+import { registerStridedSliceGradient } from "./strided-slice-grad.js";
 import { installTrainingKernel, TRAINING_KERNEL_NAMES } from "./training-kernels.js";
 
-/** Registers Conv2DBackpropFilter, a faster Conv2DBackpropInput, depthwise grads and MaxPoolGrad. */
+/** Registers every kernel of TRAINING_KERNEL_NAMES for wasm, and the StridedSlice gradient. */
 export function registerWasmTrainingKernels(): void {
   for (const name of TRAINING_KERNEL_NAMES) installTrainingKernel(name, "wasm");
+  // tfjs has no StridedSlice gradient; the option-A shortcut needs one (strided-slice-grad.ts).
+  registerStridedSliceGradient();
 }

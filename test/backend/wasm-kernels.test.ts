@@ -44,7 +44,14 @@ beforeAll(async () => {
 
 describe("wasm training kernels", () => {
   it("registers every gradient kernel a conv net needs", () => {
-    for (const name of [...KERNELS.conv, ...KERNELS.depthwise, "MaxPoolGrad"]) {
+    for (const name of [
+      ...KERNELS.conv,
+      ...KERNELS.depthwise,
+      "MaxPoolGrad",
+      "Sum",
+      "Mean",
+      "Tile",
+    ]) {
       expect(tf.getKernel(name, "wasm"), name).toBeDefined();
     }
   });
@@ -97,6 +104,55 @@ describe("wasm training kernels", () => {
       expectClose(got[1]!, ref[1]!);
     });
   }
+
+  it("Sum, Mean and Tile match the cpu backend (rewritten and fallback cases)", async () => {
+    const run = async () => {
+      const x = tf.tensor4d(seeded(3 * 5 * 7 * 6, 41), [3, 5, 7, 6]);
+      const outs = tf.tidy(() => [
+        tf.sum(x, [0, 1, 2]),
+        tf.mean(x, [0, 1, 2], true),
+        tf.mean(x, [1, 2]),
+        tf.sum(x, [1]),
+        tf.sum(x, 3), // trailing axis: original kernel
+        tf.mean(x, [0, 2]), // not contiguous: original kernel
+        tf.sum(x),
+        tf.tile(tf.reshape(tf.sum(x, [0, 1, 2]), [1, 1, 1, 6]), [3, 5, 7, 1]),
+        tf.tile(x, [2, 1, 3, 1]),
+        tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"), 0), // int: original kernel
+      ]);
+      const data = await Promise.all(outs.map(async (t) => [t.shape, await t.data()] as const));
+      tf.dispose([x, ...outs]);
+      return data;
+    };
+    await tf.setBackend("cpu");
+    const ref = await run();
+    await tf.setBackend("wasm");
+    const before = tf.memory().numTensors;
+    const got = await run();
+    expect(tf.memory().numTensors).toBe(before);
+    got.forEach(([shape, data], i) => {
+      expect(shape, `output ${i}`).toEqual(ref[i]![0]);
+      expectClose(data, ref[i]![1]);
+    });
+  });
+
+  it("a strided slice (option-A shortcut) has a gradient on wasm equal to the cpu backend's", async () => {
+    const run = async () => {
+      const x = tf.tensor4d(seeded(2 * 7 * 6 * 3, 43), [2, 7, 6, 3]);
+      const dy = tf.tensor4d(seeded(2 * 4 * 3 * 2, 47), [2, 4, 3, 2]);
+      const g = tf.grad((a: tf.Tensor) =>
+        tf.sum(tf.mul(tf.stridedSlice(a, [0, 0, 0, 1], [2, 7, 6, 3], [1, 2, 2, 1]), dy)),
+      )(x);
+      const out = await g.data();
+      tf.dispose([x, dy, g]);
+      return out;
+    };
+    await tf.setBackend("cpu");
+    const ref = await run();
+    await tf.setBackend("wasm");
+    const got = await run();
+    expectClose(got, ref);
+  });
 
   it("tf.grads of a strided conv on wasm equal the cpu backend's", async () => {
     const run = async () => {
