@@ -30,16 +30,20 @@ export interface Lock {
   release(): void;
 }
 
-/** The kernel's start time of a process (field 22 of /proc/PID/stat), or null off Linux. */
-export function processStartTime(pid: number): string | null {
+/** Fields 3… of /proc/PID/stat (state first), or null off Linux or when the pid is gone. */
+function procStat(pid: number): string[] | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return rest[19] ?? null;
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return null;
   }
+}
+
+/** The kernel's start time of a process (field 22 of /proc/PID/stat), or null off Linux. */
+export function processStartTime(pid: number): string | null {
+  return procStat(pid)?.[19] ?? null;
 }
 
 /** This process's lock record. */
@@ -62,9 +66,12 @@ export function isLockAlive(info: LockInfo): boolean {
     // EPERM: a process exists that we may not signal; assume it is the owner.
     return true;
   }
-  if (info.procStart !== null) {
-    const now = processStartTime(info.pid);
-    if (now !== null && now !== info.procStart) return false; // pid reused by another process
+  const stat = procStat(info.pid);
+  if (stat) {
+    // A killed process whose parent died too stays a zombie until init reaps it (or forever,
+    // where PID 1 does not reap): it answers signal 0 but will never release anything.
+    if (stat[0] === "Z" || stat[0] === "X") return false;
+    if (info.procStart !== null && stat[19] !== info.procStart) return false; // pid reused
   }
   return true;
 }
