@@ -91,7 +91,7 @@ export function conv(x: ST, args: ConvArgs): ST {
           strides,
           groups,
           padding,
-          kernelInitializer: initMode() === "zeros" ? "zeros" : "heNormalFanOut",
+          kernelInitializer: initMode() === "zeros" ? "zeros" : "heUniformFanOut",
           name: args.name,
         })
       : tf.layers.conv2d({

@@ -17,7 +17,10 @@ import { ConfigError, oneOf, quote } from "../errors.js";
 
 /** Kernel initialisers the zoo uses, by name (kept serialisable as a string). */
 const KERNEL_INITIALIZERS = {
-  /** He normal over fan-out, as torchvision's ResNets initialise convolutions. */
+  /** He uniform over fan-out: the variance of torchvision's ResNet init (see init.ts). */
+  heUniformFanOut: () =>
+    tf.initializers.varianceScaling({ scale: 2, mode: "fanOut", distribution: "uniform" }),
+  /** He normal over fan-out, torchvision's ResNet init. */
   heNormalFanOut: () =>
     tf.initializers.varianceScaling({ scale: 2, mode: "fanOut", distribution: "normal" }),
   /** He normal over fan-in (tfjs "heNormal"). */
@@ -44,7 +47,7 @@ export interface GroupedConv2DLayerArgs {
   padding?: "same" | "valid";
   /** Add a bias per output channel. Default false (a BN follows in every zoo network). */
   useBias?: boolean;
-  /** Kernel initialiser by name. Default "heNormalFanOut". */
+  /** Kernel initialiser by name. Default "heUniformFanOut". */
   kernelInitializer?: GroupedKernelInitializer;
   /** Layer name. */
   name?: string;
@@ -101,7 +104,7 @@ export class GroupedConv2D extends tf.layers.Layer {
     this.useBias = args.useBias ?? false;
     this.kernelInitializer = oneOf(
       "GroupedConv2D kernelInitializer",
-      args.kernelInitializer ?? "heNormalFanOut",
+      args.kernelInitializer ?? "heUniformFanOut",
       Object.keys(KERNEL_INITIALIZERS) as GroupedKernelInitializer[],
     );
   }

@@ -1,6 +1,8 @@
 /**
- * Weight initialisation of the zoo, in one place. Networks are initialised as torchvision's:
- * convolutions He-normal over fan-out, dense layers Glorot-uniform (tfjs default). Counting
+ * Weight initialisation of the zoo, in one place. Convolutions: He-uniform over fan-out,
+ * U(±sqrt(6 / fan_out)), which has the variance of torchvision's kaiming_normal(fan_out) and is
+ * drawn ~9× faster in pure JS (tfjs's truncated normal takes ~1 s per 10M values here, its
+ * uniform ~0.12 s; ResNet-152 has 60M). Dense layers: Glorot-uniform (tfjs default). Counting
  * parameters and multiply-adds needs only the shapes, and drawing 60M truncated normals takes
  * seconds in pure JS, so `withInitMode("zeros", build)` builds with zero kernels instead
  * (~18× faster); countComplexity uses it. Builds are synchronous, so the scoped mode cannot
@@ -32,11 +34,11 @@ export function initMode(): InitMode {
   return mode;
 }
 
-/** Convolution kernels: He normal over fan-out (torchvision's ResNet init), or zeros. */
+/** Convolution kernels: He-uniform over fan-out (the variance of torchvision's ResNet init), or zeros. */
 export function convInitializer(): Initializer {
   return mode === "zeros"
     ? tf.initializers.zeros()
-    : tf.initializers.varianceScaling({ scale: 2, mode: "fanOut", distribution: "normal" });
+    : tf.initializers.varianceScaling({ scale: 2, mode: "fanOut", distribution: "uniform" });
 }
 
 /** Dense kernels: Glorot uniform (tfjs default), or zeros. */
