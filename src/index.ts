@@ -5,10 +5,12 @@
 import * as tf from "@tensorflow/tfjs";
 
 export * from "./backend/index.js";
+export * from "./complexity/index.js";
 export * from "./data/index.js";
 export * from "./errors.js";
 export * from "./io/index.js";
 export * from "./layers/index.js";
+export * from "./models/index.js";
 export * from "./report/index.js";
 export * from "./sweep/index.js";
 export * from "./train/index.js";

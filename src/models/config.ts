@@ -7,6 +7,14 @@
  * config build the same network.
  */
 import { ConfigError, oneOf, quote } from "../errors.js";
+import {
+  ATTENTION_TYPES,
+  type AttentionType,
+  EXCITATION_TYPES,
+  type ExcitationType,
+  SQUEEZE_TYPES,
+  type SqueezeType,
+} from "../layers/index.js";
 
 /** Network families; each has one builder (see ARCH_BUILDERS in presets.ts). */
 export const ARCHS = [
@@ -19,15 +27,6 @@ export const ARCHS = [
 /** A network family. */
 export type Arch = (typeof ARCHS)[number];
 
-/** Attention block in the slot of every block of the selected stages. */
-export const ATTENTION_TYPES = ["none", "se", "sge"] as const;
-/** An attention type. */
-export type AttentionType = (typeof ATTENTION_TYPES)[number];
-
-/** SE squeeze operators (Table 11). */
-export const SQUEEZES = ["avg", "max", "avgmax"] as const;
-/** SE excitation gates (Table 12). */
-export const EXCITATIONS = ["sigmoid", "tanh", "relu", "hardSigmoid"] as const;
 /** Where the attention sits relative to the residual unit (Table 14, Fig. 5). */
 export const INTEGRATIONS = ["standard", "pre", "post", "identity"] as const;
 /** Where inside a bottleneck the attention sits (Table 15). */
@@ -70,9 +69,9 @@ export interface ModelConfig {
   /** SE reduction ratio r: hidden width = max(1, floor(C / r)). Default 16 (8 for CIFAR presets). */
   reduction: number;
   /** SE squeeze: global average, max, or both (averaged). Default "avg". */
-  squeeze: (typeof SQUEEZES)[number];
+  squeeze: SqueezeType;
   /** SE gate non-linearity. Default "sigmoid". */
-  excitation: (typeof EXCITATIONS)[number];
+  excitation: ExcitationType;
   /** SE without the squeeze (Table 16 "NoSqueeze"): the FCs become 1×1 convs on the full map. Default false. */
   spatial: boolean;
   /** SGE groups G; clamped per block to min(G, C), and that must divide C. Default 64. */
@@ -271,8 +270,8 @@ export function resolveModelConfig(raw: RawModelConfig | Record<string, unknown>
 
   const attention = oneOf("attention", get("attention", "none"), ATTENTION_TYPES);
   const reduction = posInt("reduction", get("reduction", 16));
-  const squeeze = oneOf("squeeze", get("squeeze", "avg"), SQUEEZES);
-  const excitation = oneOf("excitation", get("excitation", "sigmoid"), EXCITATIONS);
+  const squeeze = oneOf("squeeze", get("squeeze", "avg"), SQUEEZE_TYPES);
+  const excitation = oneOf("excitation", get("excitation", "sigmoid"), EXCITATION_TYPES);
   const spatial = bool("spatial", get("spatial", false));
   const groups = posInt("groups", get("groups", 64));
   const attentionBias = bool("attentionBias", get("attentionBias", false));
