@@ -62,6 +62,7 @@ describe("runExperiment", () => {
     const dir = path.join(tmp, "a");
     const lines: string[] = [];
     const epochs: number[] = [];
+    const tensorsBefore = tf.memory().numTensors;
     first = await runExperiment(tiny, {
       runDir: dir,
       progress: "none",
@@ -69,6 +70,7 @@ describe("runExperiment", () => {
       onEpoch: (r) => epochs.push(r.epoch),
     });
     expect(first.status).toBe("completed");
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // nothing leaked, model and optimizer freed
     expect(first.epochs).toBe(3);
     expect(epochs).toEqual([1, 2, 3]);
     for (const f of ["config.json", "env.json", "metrics.jsonl", "summary.json"]) {
