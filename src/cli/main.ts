@@ -38,6 +38,11 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<CommandSpec
     summary: "Count a zoo model's trainable parameters and multiply-adds (the papers' GFLOPs).",
     load: async () => (await import("./complexity.js")).complexityCommand,
   },
+  {
+    name: "bench",
+    summary: "Benchmark every backend against PyTorch; writes results/bench/<date>.json.",
+    load: async () => (await import("./bench.js")).benchCommand,
+  },
 ];
 
 /** Runs the CLI with the given arguments; returns the exit code. */

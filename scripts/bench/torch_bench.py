@@ -1,0 +1,253 @@
+#!/usr/bin/python3
+"""PyTorch side of `senet-lab bench` (issue #5): the same networks as src/models, timed the same way.
+
+Usage: /usr/bin/python3 scripts/bench/torch_bench.py JOB_JSON
+
+JOB_JSON (written by src/bench/torch.ts) holds {"threads": 2, "deadline": epoch seconds or null,
+"workloads": [...]}; each workload is
+{"id", "kind": "train"|"infer", "config": {...}, "batch", "warmup", "steps", "budgetSeconds",
+"minSteps", "lr", "momentum"} with config keys as in src/models/config.ts: arch ("resnet-cifar" or
+"resnet"), depth, width, attention ("none"|"se"|"sge"), reduction, groups, numClasses, inputShape
+[H, W, C] and, for "resnet", strideIn ("1x1"|"3x3").
+
+Prints one JSON object on stdout: {"ok", "versions", "threads", "results": [{"id", "timesMs",
+"peakRssMiB", "error"?, "skipped"?}]}. Nothing else goes to stdout.
+
+The networks are written here, not taken from torchvision, so they match ours layer for layer:
+CIFAR ResNets with option-A shortcuts (subsample, append zero channels), SE (no FC bias, hidden
+max(1, C // r)) and SGE (G = min(groups, C)) on the residual branch before the addition; the
+ImageNet ResNet-50 with the stride in the first 1x1 conv (strideIn "1x1", Caffe) and projection
+shortcuts. Memory format channels_last, as our NHWC tensors.
+"""
+
+import json
+import platform
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, c, reduction):
+        super().__init__()
+        hidden = max(1, c // reduction)
+        self.fc1 = nn.Linear(c, hidden, bias=False)
+        self.fc2 = nn.Linear(hidden, c, bias=False)
+
+    def forward(self, x):
+        s = x.mean((2, 3))
+        s = torch.sigmoid(self.fc2(F.relu(self.fc1(s))))
+        return x * s[:, :, None, None]
+
+
+class SpatialGroupEnhance(nn.Module):
+    """SGE as in src/layers/spatial-group-enhance.ts (gamma 0, beta 1, unbiased std + eps)."""
+
+    def __init__(self, groups, eps=1e-5):
+        super().__init__()
+        self.groups = groups
+        self.eps = eps
+        self.gamma = nn.Parameter(torch.zeros(1, groups, 1, 1))
+        self.beta = nn.Parameter(torch.ones(1, groups, 1, 1))
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        xg = x.reshape(n * self.groups, c // self.groups, h, w)
+        sim = (xg * xg.mean((2, 3), keepdim=True)).sum(1, keepdim=True)
+        t = sim - sim.mean((2, 3), keepdim=True)
+        std = t.reshape(n * self.groups, -1).std(1, unbiased=True).reshape(-1, 1, 1, 1) + self.eps
+        t = (t / std).reshape(n, self.groups, h, w)
+        gate = torch.sigmoid(t * self.gamma + self.beta)
+        return (xg.reshape(n, self.groups, c // self.groups, h, w) * gate[:, :, None]).reshape(n, c, h, w)
+
+
+def attention(cfg, c):
+    kind = cfg.get("attention", "none")
+    if kind == "se":
+        return SqueezeExcite(c, cfg["reduction"])
+    if kind == "sge":
+        return SpatialGroupEnhance(min(cfg["groups"], c))
+    return nn.Identity()
+
+
+def conv_bn(cin, cout, k, stride):
+    return [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1)]
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride, cfg):
+        super().__init__()
+        self.branch = nn.Sequential(*conv_bn(cin, cout, 3, stride), nn.ReLU(inplace=True), *conv_bn(cout, cout, 3, 1))
+        self.att = attention(cfg, cout)
+        self.stride = stride
+        self.extra = cout - cin
+
+    def forward(self, x):
+        idt = x
+        if self.stride > 1:
+            idt = idt[:, :, :: self.stride, :: self.stride]
+        if self.extra > 0:
+            idt = F.pad(idt, (0, 0, 0, 0, 0, self.extra))
+        return F.relu(idt + self.att(self.branch(x)))
+
+
+class ResNetCifar(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        n = (cfg["depth"] - 2) // 6
+        w = cfg["width"]
+        cin = cfg["inputShape"][2]
+        layers = [*conv_bn(cin, w, 3, 1), nn.ReLU(inplace=True)]
+        c = w
+        for k in range(3):
+            for b in range(n):
+                stride = 2 if (b == 0 and k > 0) else 1
+                layers.append(BasicBlock(c, w * 2**k, stride, cfg))
+                c = w * 2**k
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(c, cfg["numClasses"])
+
+    def forward(self, x):
+        return self.fc(self.features(x).mean((2, 3)))
+
+
+class Bottleneck(nn.Module):
+    def __init__(self, cin, inner, cout, stride, cfg):
+        super().__init__()
+        s1, s3 = (stride, 1) if cfg.get("strideIn", "1x1") == "1x1" else (1, stride)
+        self.branch = nn.Sequential(
+            *conv_bn(cin, inner, 1, s1), nn.ReLU(inplace=True),
+            *conv_bn(inner, inner, 3, s3), nn.ReLU(inplace=True),
+            *conv_bn(inner, cout, 1, 1),
+        )
+        self.att = attention(cfg, cout)
+        self.proj = nn.Sequential(*conv_bn(cin, cout, 1, stride)) if (stride > 1 or cin != cout) else nn.Identity()
+
+    def forward(self, x):
+        return F.relu(self.proj(x) + self.att(self.branch(x)))
+
+
+RESNET_UNITS = {50: [3, 4, 6, 3], 101: [3, 4, 23, 3], 152: [3, 8, 36, 3]}
+
+
+class ResNet(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        w = cfg["width"]
+        cin = cfg["inputShape"][2]
+        layers = [*conv_bn(cin, w, 7, 2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+        c = w
+        for k, units in enumerate(RESNET_UNITS[cfg["depth"]]):
+            inner = w * 2**k
+            for b in range(units):
+                stride = 2 if (b == 0 and k > 0) else 1
+                layers.append(Bottleneck(c, inner, 4 * inner, stride, cfg))
+                c = 4 * inner
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(c, cfg["numClasses"])
+
+    def forward(self, x):
+        return self.fc(self.features(x).mean((2, 3)))
+
+
+ARCHS = {"resnet-cifar": ResNetCifar, "resnet": ResNet}
+
+
+def reset_peak_rss():
+    """Resets VmHWM (Linux >= 4.0), so the next read is this workload's peak; False if unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return None
+
+
+def measure(fn, wl):
+    """Runs warm-up calls, then timed calls until `steps` or the time budget (after minSteps)."""
+    for _ in range(wl["warmup"]):
+        fn()
+    times = []
+    start = time.perf_counter()
+    budget = wl.get("budgetSeconds")
+    while len(times) < wl["steps"]:
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000.0)
+        if budget is not None and len(times) >= wl["minSteps"] and time.perf_counter() - start > budget:
+            break
+    return times
+
+
+def run_workload(wl):
+    cfg = wl["config"]
+    torch.manual_seed(0)
+    h, w, c = cfg["inputShape"]
+    model = ARCHS[cfg["arch"]](cfg).to(memory_format=torch.channels_last)
+    x = torch.randn(wl["batch"], c, h, w).to(memory_format=torch.channels_last)
+    if wl["kind"] == "train":
+        model.train()
+        y = torch.randint(0, cfg["numClasses"], (wl["batch"],))
+        opt = torch.optim.SGD(model.parameters(), lr=wl["lr"], momentum=wl["momentum"])
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss.item()
+
+        return measure(step, wl)
+    model.eval()
+
+    def infer():
+        with torch.no_grad():
+            return model(x).sum().item()
+
+    return measure(infer, wl)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: torch_bench.py JOB_JSON\n")
+        return 2
+    job = json.loads(sys.argv[1])
+    threads = int(job["threads"])
+    torch.set_num_threads(threads)
+    results = []
+    deadline = job.get("deadline")  # epoch seconds (--quick) or None
+    for wl in job["workloads"]:
+        if deadline is not None and time.time() > deadline:
+            results.append({"id": wl["id"], "timesMs": [], "peakRssMiB": None, "skipped": "--quick time budget spent before this workload"})
+            continue
+        can_reset = reset_peak_rss()
+        try:
+            times = run_workload(wl)
+            results.append({"id": wl["id"], "timesMs": times, "peakRssMiB": peak_rss_mib() if can_reset else None})
+        except Exception as e:  # a failing workload is reported, the others still run
+            results.append({"id": wl["id"], "timesMs": [], "peakRssMiB": None, "error": f"{type(e).__name__}: {e}"})
+        sys.stderr.write(f"[torch] {wl['id']} done\n")
+    out = {
+        "ok": True,
+        "versions": {"torch": torch.__version__, "python": platform.python_version()},
+        "threads": torch.get_num_threads(),
+        "mkldnn": bool(torch.backends.mkldnn.is_available()),
+        "results": results,
+    }
+    sys.stdout.write(json.dumps(out) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

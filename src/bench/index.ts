@@ -1,0 +1,8 @@
+/** The benchmark of issue #5: tfjs backends against PyTorch, training and inference. */
+export * from "./leak-check.js";
+export * from "./measure.js";
+export * from "./options.js";
+export * from "./plan.js";
+export * from "./report.js";
+export * from "./run.js";
+export * from "./train-step.js";

@@ -1,0 +1,76 @@
+/** `senet-lab bench`: the tfjs backends against PyTorch (issue #5); see src/bench/. */
+import path from "node:path";
+import { AUTO_ORDER, type BackendName } from "../backend/index.js";
+import type { BenchOptions } from "../bench/options.js";
+import { ConfigError, quote } from "../errors.js";
+import { type CommandSpec, int, str } from "./command.js";
+
+/** The bench command: flags map onto BenchOptions. */
+export const benchCommand: CommandSpec = {
+  name: "bench",
+  summary:
+    "Train ResNet-20/SE/SGE (batch 64) and time ResNet-50/SE inference (batch 1) on every backend and in PyTorch; write results/bench/<date>.json.",
+  flags: {
+    quick: {
+      type: "boolean",
+      description: "Fewer steps, under ~3 minutes; skips the pure-JS cpu backend.",
+    },
+    json: { type: "boolean", description: "Print the result JSON instead of the table." },
+    backends: {
+      type: "string",
+      valueName: "LIST",
+      description: `Comma-separated tfjs backends (default: ${AUTO_ORDER.join(",")}).`,
+    },
+    out: {
+      type: "string",
+      valueName: "DIR",
+      description: "Folder for <date>.json (default results/bench).",
+    },
+    "no-write": { type: "boolean", description: "Do not write the result file." },
+    "no-torch": { type: "boolean", description: "Skip the PyTorch reference run." },
+    steps: {
+      type: "string",
+      valueName: "N",
+      description: "Timed steps per workload (overrides the mode's default).",
+    },
+    "leak-check": {
+      type: "string",
+      valueName: "N",
+      description:
+        "Also run N training steps per backend and record numTensors/RSS (the issue's check: 1000).",
+    },
+  },
+  run: async (flags) => {
+    const { runBench } = await import("../bench/run.js");
+    const { formatBenchTable } = await import("../bench/report.js");
+    const opts: Partial<BenchOptions> = { quick: flags.quick === true };
+    const list = str(flags, "backends");
+    if (list !== undefined) {
+      const names = list
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const n of names) {
+        if (!(AUTO_ORDER as readonly string[]).includes(n)) {
+          throw new ConfigError(
+            `--backends: unknown backend ${quote(n)}; allowed: ${AUTO_ORDER.join(", ")}`,
+          );
+        }
+      }
+      opts.backends = names as BackendName[];
+    }
+    const out = str(flags, "out");
+    if (flags["no-write"] === true) opts.outDir = null;
+    else if (out !== undefined) opts.outDir = path.resolve(out);
+    if (flags["no-torch"] === true) opts.torch = false;
+    const steps = int(flags, "steps");
+    if (steps !== undefined) opts.steps = steps;
+    const leak = int(flags, "leak-check", 2);
+    if (leak !== undefined) opts.leakCheck = leak;
+    const { report, file } = await runBench(opts);
+    if (flags.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(`${formatBenchTable(report)}\n${file ? `\nwrote ${file}\n` : ""}`);
+    const failed = report.targets.some((t) => t.workloads.some((w) => w.status === "failed"));
+    return failed ? 1 : 0;
+  },
+};
