@@ -45,6 +45,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initMatmul(env, exports);
   initPool(env, exports);
   initBnorm(env, exports);
+  initElementwise(env, exports);
   return exports;
 }
 

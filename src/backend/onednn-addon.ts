@@ -104,7 +104,39 @@ export interface OnednnAddon {
     shape: [number, number],
     epsilon: number,
   ): string;
+  /** c = a (op) b; b's dims equal a's or are 1 (broadcast); same rank, 1..6. */
+  binary(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    aDims: number[],
+    bDims: number[],
+    op: number,
+  ): void;
+  /** y = f(x) elementwise. */
+  eltwise(x: Float32Array, y: Float32Array, op: number): void;
+  /** y = x > 0 ? 1 : alpha (NaN stays NaN), as tfjs's Step. */
+  step(x: Float32Array, y: Float32Array, alpha: number): void;
+  /** Reduction of x over the axes where yDims is 1 (and xDims is not). */
+  reduce(x: Float32Array, y: Float32Array, xDims: number[], yDims: number[], op: number): void;
+  /** Copies the region of src at srcOffsets into dst at dstOffsets (slice, pad). */
+  copyRegion(
+    src: Float32Array,
+    dst: Float32Array,
+    srcDims: number[],
+    dstDims: number[],
+    regionDims: number[],
+    srcOffsets: number[],
+    dstOffsets: number[],
+  ): void;
 }
+
+/** Operation codes of the addon's binary(), eltwise() and reduce(). */
+export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
+/** Unary ops of eltwise(). */
+export const ELTWISE_OPS = { relu: 0, sigmoid: 1, tanh: 2, exp: 3 } as const;
+/** Reductions of reduce(). */
+export const REDUCE_OPS = { sum: 0, mean: 1, max: 2, min: 3 } as const;
 
 /** Whether the addon is built and loads, and if not, why. */
 export interface NativeBuildStatus {
@@ -138,6 +170,10 @@ export function loadAddon(): OnednnAddon {
       `the oneDNN addon is not built (${why}); build it with \`npm run build:native\` or \`senet-lab setup\``,
     );
   }
+  // libgomp reads this when the addon loads it. Spinning OpenMP threads collapse throughput
+  // when other processes share the cores (measured 5x slower here); idle threads sleep instead.
+  // Set OMP_WAIT_POLICY=active on a dedicated machine to spin.
+  if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = "passive";
   try {
     addon = require(ADDON_PATH) as OnednnAddon;
     loadError = undefined;

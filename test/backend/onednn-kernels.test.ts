@@ -246,6 +246,91 @@ describe.skipIf(!NATIVE.built)("onednn kernels vs cpu", () => {
     });
   });
 
+  describe("elementwise, reductions, slice and pad (above MIN_NATIVE_SIZE)", () => {
+    const binaries: [
+      string,
+      string,
+      (a: tf.Tensor, b: tf.Tensor) => tf.Tensor,
+      number[],
+      number[],
+    ][] = [
+      ["Add", "Add", tf.add, [8, 16, 16, 8], [8]],
+      ["Add (first operand broadcast)", "Add", tf.add, [8], [8, 16, 16, 8]],
+      ["Multiply (SE scale)", "Multiply", tf.mul, [8, 16, 16, 8], [8, 1, 1, 8]],
+      ["Multiply (first operand broadcast)", "Multiply", tf.mul, [8, 1, 1, 8], [8, 16, 16, 8]],
+      ["Sub", "Sub", tf.sub, [8, 16, 16, 8], [1, 1, 1, 8]],
+      [
+        "RealDiv",
+        "RealDiv",
+        (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5)),
+        [8, 16, 16, 8],
+        [8, 16, 16, 8],
+      ],
+      ["Maximum", "Maximum", tf.maximum, [8, 16, 16, 8], [8, 16, 16, 8]],
+      ["Minimum", "Minimum", tf.minimum, [8, 16, 16, 8], [8, 16, 16, 8]],
+    ];
+    for (const [label, kernel, f, sa, sb] of binaries) {
+      it(`${label} ${sa} with ${sb}, with gradients`, async () => {
+        resetNativeKernelCounts();
+        const ref = await runOn("cpu", [input(sa), input(sb)], f);
+        await expectSameOnBoth([input(sa), input(sb)], withGrads(f, ref[0].shape));
+        expectNative(kernel);
+      });
+    }
+    const unaries: [string, (x: tf.Tensor) => tf.Tensor][] = [
+      ["Relu", tf.relu],
+      ["Sigmoid", tf.sigmoid],
+      ["Tanh", tf.tanh],
+      ["Exp", tf.exp],
+      ["Step", (x) => tf.step(tf.where(tf.greater(x, 0.9), tf.scalar(Number.NaN), x), 0.3)],
+    ];
+    for (const [kernel, f] of unaries) {
+      it(`${kernel} on 4097 elements`, async () => {
+        resetNativeKernelCounts();
+        await expectSameOnBoth([input([4097])], f, 1e-5);
+        expectNative(kernel);
+      });
+    }
+    const reductions: [string, (x: tf.Tensor) => tf.Tensor][] = [
+      ["Sum", (x) => tf.sum(x, [0, 1, 2])],
+      ["Sum", (x) => tf.sum(x, [1, 2], true)],
+      ["Sum", (x) => tf.sum(x)],
+      ["Mean", (x) => tf.mean(x, [1, 2], true)],
+      ["Mean", (x) => tf.mean(x, -1)],
+      ["Max", (x) => tf.max(x, [0, 3])],
+      ["Min", (x) => tf.min(x, 1, true)],
+    ];
+    for (const [kernel, f] of reductions) {
+      it(`${kernel}: ${f.toString().slice(6)}`, async () => {
+        resetNativeKernelCounts();
+        await expectSameOnBoth([input([4, 9, 11, 13])], f, 1e-5);
+        expectNative(kernel);
+      });
+    }
+    it("Slice of a 4-D block, and its gradient (PadV2)", async () => {
+      resetNativeKernelCounts();
+      const f = (x: tf.Tensor) => tf.slice(x, [1, 2, 0, 3], [3, 13, 16, 9]);
+      await expectSameOnBoth([input([4, 16, 16, 12])], withGrads(f, [3, 13, 16, 9]));
+      expectNative("Slice", "PadV2");
+    });
+    it("PadV2 with a constant, and its gradient (Slice)", async () => {
+      resetNativeKernelCounts();
+      const f = (x: tf.Tensor) =>
+        tf.pad(
+          x,
+          [
+            [0, 1],
+            [1, 1],
+            [2, 0],
+            [0, 3],
+          ],
+          1.5,
+        );
+      await expectSameOnBoth([input([4, 15, 15, 8])], withGrads(f, [5, 17, 17, 11]));
+      expectNative("PadV2", "Slice");
+    });
+  });
+
   it("reads and writes the cpu backend's arrays without changing its inputs", async () => {
     const x = input([1, 5, 5, 2]);
     const before = x.data.slice();

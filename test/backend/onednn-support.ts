@@ -65,11 +65,17 @@ export async function runOn(
   }
 }
 
-/** Largest |a-b| relative to max(1, max|b|). */
+/** Largest |a-b| relative to max(1, max|b|); NaN in both counts as equal, in one as Infinity. */
 export function relDiff(a: Float32Array, b: Float32Array): number {
   let d = 0;
   let m = 1;
   for (let i = 0; i < a.length; i++) {
+    const na = Number.isNaN(a[i]);
+    const nb = Number.isNaN(b[i]);
+    if (na || nb) {
+      if (na !== nb) return Number.POSITIVE_INFINITY;
+      continue;
+    }
     d = Math.max(d, Math.abs(a[i] - b[i]));
     m = Math.max(m, Math.abs(b[i]));
   }

@@ -6,6 +6,25 @@ import {
   depthwiseConv2dNativeBackpropInput,
   fusedDepthwiseConv2D,
 } from "./depthwise.js";
+import {
+  add,
+  exp,
+  max,
+  maximum,
+  mean,
+  min,
+  minimum,
+  multiply,
+  padV2,
+  realDiv,
+  relu,
+  sigmoid,
+  slice,
+  step,
+  sub,
+  sum,
+  tanh,
+} from "./elementwise.js";
 import { batchMatMul, fusedMatMul } from "./matmul.js";
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "./pool.js";
 import type { NativeKernelFunc } from "./util.js";
@@ -28,4 +47,21 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernelFunc>> = {
   AvgPool: avgPool,
   MaxPoolGrad: maxPoolGrad,
   AvgPoolGrad: avgPoolGrad,
+  Add: add,
+  Sub: sub,
+  Multiply: multiply,
+  RealDiv: realDiv,
+  Maximum: maximum,
+  Minimum: minimum,
+  Relu: relu,
+  Sigmoid: sigmoid,
+  Tanh: tanh,
+  Exp: exp,
+  Step: step,
+  Sum: sum,
+  Mean: mean,
+  Max: max,
+  Min: min,
+  Slice: slice,
+  PadV2: padV2,
 };

@@ -1,0 +1,207 @@
+// Elementwise and data-movement primitives on plain row-major tensors of any rank up to 6:
+// binary ops with broadcasting of the second operand, unary eltwise ops, reductions over any
+// axes, and strided region copies (slice, pad) done as oneDNN reorders between sub-memories.
+#include "common.h"
+
+namespace senet {
+namespace {
+
+// Row-major (plain) desc for the given dims.
+dnnl::memory::desc plain(const dims& d) {
+  dims strides(d.size());
+  int64_t s = 1;
+  for (size_t i = d.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= d[i];
+  }
+  return {d, dt::f32, strides};
+}
+
+int64_t product(const dims& d) {
+  int64_t p = 1;
+  for (int64_t v : d) p *= v;
+  return p;
+}
+
+dims dimsArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsArray()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an array");
+  size_t n = info[i].As<Napi::Array>().Length();
+  if (n < 1 || n > 6) throw Napi::RangeError::New(info.Env(), std::string(what) + " must have rank 1..6");
+  auto v = intsArg(info, i, n, what);
+  for (int64_t d : v) {
+    if (d < 0) throw Napi::RangeError::New(info.Env(), std::string(what) + " has a negative size");
+  }
+  return v;
+}
+
+const dnnl::algorithm kBinary[] = {dnnl::algorithm::binary_add, dnnl::algorithm::binary_sub,
+                                   dnnl::algorithm::binary_mul, dnnl::algorithm::binary_div,
+                                   dnnl::algorithm::binary_max, dnnl::algorithm::binary_min};
+
+struct BinaryEntry : CacheEntry {
+  dnnl::binary prim;
+};
+
+// binary(a, b, c, aDims, bDims, op): c has aDims; b broadcasts (its dims are aDims or 1).
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  dims ad = dimsArg(info, 3, "aDims");
+  dims bd = dimsArg(info, 4, "bDims");
+  int op = info[5].As<Napi::Number>().Int32Value();
+  if (op < 0 || op > 5) throw Napi::RangeError::New(info.Env(), "unknown binary op");
+  if (ad.size() != bd.size()) throw Napi::RangeError::New(info.Env(), "aDims and bDims differ in rank");
+  for (size_t i = 0; i < ad.size(); ++i) {
+    if (bd[i] != ad[i] && bd[i] != 1) throw Napi::RangeError::New(info.Env(), "b does not broadcast to a");
+  }
+  float* a = floatArg(info, 0, product(ad), "a");
+  float* b = floatArg(info, 1, product(bd), "b");
+  float* c = floatArg(info, 2, product(ad), "c");
+  std::vector<int64_t> key(ad);
+  key.insert(key.end(), bd.begin(), bd.end());
+  key.push_back(op);
+  std::string k = makeKey("binary", key);
+  auto* e = static_cast<BinaryEntry*>(cacheGet(k));
+  if (!e) {
+    auto ne = std::make_unique<BinaryEntry>();
+    dnnl::binary::desc d(kBinary[op], plain(ad), plain(bd), plain(ad));
+    ne->prim = dnnl::binary(dnnl::binary::primitive_desc(d, engine()));
+    e = static_cast<BinaryEntry*>(cachePut(k, std::move(ne)));
+  }
+  auto& st = stream();
+  e->prim.execute(st, {{DNNL_ARG_SRC_0, userMemory(plain(ad), a)},
+                       {DNNL_ARG_SRC_1, userMemory(plain(bd), b)},
+                       {DNNL_ARG_DST, userMemory(plain(ad), c)}});
+  st.wait();
+  return info.Env().Undefined();
+}
+
+const dnnl::algorithm kEltwise[] = {dnnl::algorithm::eltwise_relu, dnnl::algorithm::eltwise_logistic,
+                                    dnnl::algorithm::eltwise_tanh, dnnl::algorithm::eltwise_exp};
+
+struct EltwiseEntry : CacheEntry {
+  dnnl::eltwise_forward prim;
+};
+
+// eltwise(x, y, op): y = f(x) for relu, sigmoid, tanh, exp.
+Napi::Value Eltwise(const Napi::CallbackInfo& info) {
+  int op = info[2].As<Napi::Number>().Int32Value();
+  if (op < 0 || op > 3) throw Napi::RangeError::New(info.Env(), "unknown eltwise op");
+  if (!info[0].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "x must be a Float32Array");
+  int64_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  float* x = floatArg(info, 0, n, "x");
+  float* y = floatArg(info, 1, n, "y");
+  std::string k = makeKey("eltwise", {n, op});
+  auto* e = static_cast<EltwiseEntry*>(cacheGet(k));
+  dnnl::memory::desc md({n}, dt::f32, tag::a);
+  if (!e) {
+    auto ne = std::make_unique<EltwiseEntry>();
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, kEltwise[op], md, 0.f, 0.f);
+    ne->prim = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, engine()));
+    e = static_cast<EltwiseEntry*>(cachePut(k, std::move(ne)));
+  }
+  auto& st = stream();
+  e->prim.execute(st, {{DNNL_ARG_SRC, userMemory(md, x)}, {DNNL_ARG_DST, userMemory(md, y)}});
+  st.wait();
+  return info.Env().Undefined();
+}
+
+const dnnl::algorithm kReduce[] = {dnnl::algorithm::reduction_sum, dnnl::algorithm::reduction_mean,
+                                   dnnl::algorithm::reduction_max, dnnl::algorithm::reduction_min};
+
+struct ReduceEntry : CacheEntry {
+  dnnl::reduction prim;
+};
+
+// reduce(x, y, xDims, yDims, op): yDims is xDims with reduced axes set to 1.
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  dims xd = dimsArg(info, 2, "xDims");
+  dims yd = dimsArg(info, 3, "yDims");
+  int op = info[4].As<Napi::Number>().Int32Value();
+  if (op < 0 || op > 3) throw Napi::RangeError::New(info.Env(), "unknown reduction");
+  if (xd.size() != yd.size()) throw Napi::RangeError::New(info.Env(), "xDims and yDims differ in rank");
+  for (size_t i = 0; i < xd.size(); ++i) {
+    if (yd[i] != xd[i] && yd[i] != 1) throw Napi::RangeError::New(info.Env(), "bad reduced dims");
+  }
+  float* x = floatArg(info, 0, product(xd), "x");
+  float* y = floatArg(info, 1, product(yd), "y");
+  std::vector<int64_t> key(xd);
+  key.insert(key.end(), yd.begin(), yd.end());
+  key.push_back(op);
+  std::string k = makeKey("reduce", key);
+  auto* e = static_cast<ReduceEntry*>(cacheGet(k));
+  if (!e) {
+    auto ne = std::make_unique<ReduceEntry>();
+    dnnl::reduction::desc d(kReduce[op], plain(xd), plain(yd), 0.f, 0.f);
+    ne->prim = dnnl::reduction(dnnl::reduction::primitive_desc(d, engine()));
+    e = static_cast<ReduceEntry*>(cachePut(k, std::move(ne)));
+  }
+  auto& st = stream();
+  e->prim.execute(st, {{DNNL_ARG_SRC, userMemory(plain(xd), x)}, {DNNL_ARG_DST, userMemory(plain(yd), y)}});
+  st.wait();
+  return info.Env().Undefined();
+}
+
+struct CopyEntry : CacheEntry {
+  dnnl::reorder prim;
+  dnnl::memory::desc src, dst;
+};
+
+// copyRegion(src, dst, srcDims, dstDims, regionDims, srcOffsets, dstOffsets): copies the
+// region of src at srcOffsets into dst at dstOffsets (slice: dst is the region; pad: src is).
+Napi::Value CopyRegion(const Napi::CallbackInfo& info) {
+  dims sd = dimsArg(info, 2, "srcDims");
+  dims dd = dimsArg(info, 3, "dstDims");
+  size_t r = sd.size();
+  if (dd.size() != r) throw Napi::RangeError::New(info.Env(), "ranks differ");
+  auto region = intsArg(info, 4, r, "regionDims");
+  auto so = intsArg(info, 5, r, "srcOffsets");
+  auto dof = intsArg(info, 6, r, "dstOffsets");
+  for (size_t i = 0; i < r; ++i) {
+    if (region[i] < 1 || so[i] < 0 || dof[i] < 0 || so[i] + region[i] > sd[i] || dof[i] + region[i] > dd[i]) {
+      throw Napi::RangeError::New(info.Env(), "region out of bounds");
+    }
+  }
+  float* src = floatArg(info, 0, product(sd), "src");
+  float* dst = floatArg(info, 1, product(dd), "dst");
+  std::vector<int64_t> key(sd);
+  for (auto* v : {&dd, &region, &so, &dof}) key.insert(key.end(), v->begin(), v->end());
+  std::string k = makeKey("copy", key);
+  auto* e = static_cast<CopyEntry*>(cacheGet(k));
+  if (!e) {
+    auto ne = std::make_unique<CopyEntry>();
+    ne->src = plain(sd).submemory_desc(region, so);
+    ne->dst = plain(dd).submemory_desc(region, dof);
+    ne->prim = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), ne->src, engine(), ne->dst));
+    e = static_cast<CopyEntry*>(cachePut(k, std::move(ne)));
+  }
+  auto& st = stream();
+  e->prim.execute(st, {{DNNL_ARG_FROM, userMemory(e->src, src)}, {DNNL_ARG_TO, userMemory(e->dst, dst)}});
+  st.wait();
+  return info.Env().Undefined();
+}
+
+// step(x, y, alpha): y = x > 0 ? 1 : alpha (NaN stays NaN), tfjs's Step (the Relu gradient's mask).
+Napi::Value Step(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "x must be a Float32Array");
+  int64_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  const float* x = floatArg(info, 0, n, "x");
+  float* y = floatArg(info, 1, n, "y");
+  float alpha = info[2].As<Napi::Number>().FloatValue();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    float v = x[i];
+    y[i] = v > 0.f ? 1.f : (v != v ? v : alpha);
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void initElementwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("binary", Napi::Function::New(env, guarded<Binary>));
+  exports.Set("eltwise", Napi::Function::New(env, guarded<Eltwise>));
+  exports.Set("reduce", Napi::Function::New(env, guarded<Reduce>));
+  exports.Set("step", Napi::Function::New(env, guarded<Step>));
+  exports.Set("copyRegion", Napi::Function::New(env, guarded<CopyRegion>));
+}
+
+}  // namespace senet

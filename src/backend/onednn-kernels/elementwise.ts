@@ -1,0 +1,150 @@
+/**
+ * Native elementwise ops, reductions and data movement on float32 tensors of rank <= 6:
+ * Add/Sub/Mul/RealDiv/Maximum/Minimum with broadcasting (of the second operand, or of either
+ * for commutative ops), Relu/Sigmoid/Tanh/Exp/Step, Sum/Mean/Max/Min over any axes, Slice, PadV2.
+ * Tensors under MIN_NATIVE_SIZE elements stay in JS, where a call costs less than the hop.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BINARY_OPS, ELTWISE_OPS, REDUCE_OPS } from "../onednn-addon.js";
+import { f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
+
+/** Below this many output elements (input elements for reductions) the cpu kernel runs. */
+export const MIN_NATIVE_SIZE = 4096;
+
+function same(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function binary(op: number, commutative: boolean): NativeKernelFunc {
+  return ({ inputs, backend }) => {
+    const { a, b } = inputs;
+    const av = f32(backend, a);
+    const bv = f32(backend, b);
+    if (!a || !b || !av || !bv) return undefined;
+    let outShape: number[];
+    try {
+      outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    } catch {
+      return undefined; // the cpu kernel raises tfjs's own error
+    }
+    const n = sizeOf(outShape);
+    if (n < MIN_NATIVE_SIZE || outShape.length > 6) return undefined;
+    const pad = (s: number[]) => [...new Array(outShape.length - s.length).fill(1), ...s];
+    let first = { v: av, dims: pad(a.shape) };
+    let second = { v: bv, dims: pad(b.shape) };
+    if (!same(first.dims, outShape)) {
+      if (!commutative || !same(second.dims, outShape)) return undefined;
+      [first, second] = [second, first];
+    }
+    const c = new Float32Array(n);
+    backend.addon.binary(first.v, second.v, c, first.dims, second.dims, op);
+    return output(backend, outShape, c);
+  };
+}
+
+function unary(op: number): NativeKernelFunc {
+  return ({ inputs, backend }) => {
+    const { x } = inputs;
+    const xv = f32(backend, x);
+    if (!x || !xv || xv.length < MIN_NATIVE_SIZE) return undefined;
+    const y = new Float32Array(xv.length);
+    backend.addon.eltwise(xv, y, op);
+    return output(backend, x.shape, y);
+  };
+}
+
+function reduce(op: number, axisAttr: string): NativeKernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x } = inputs;
+    const xv = f32(backend, x);
+    if (!x || !xv || xv.length < MIN_NATIVE_SIZE || x.shape.length > 6) return undefined;
+    const axes = tf.util.parseAxisParam(attrs?.[axisAttr] as number | number[], x.shape);
+    if (axes.length === 0) return undefined;
+    const yDims = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const y = new Float32Array(sizeOf(yDims));
+    backend.addon.reduce(xv, y, x.shape, yDims, op);
+    const outShape = attrs?.keepDims ? yDims : x.shape.filter((_, i) => !axes.includes(i));
+    return output(backend, outShape, y);
+  };
+}
+
+/** Slice: a strided region copy. */
+export const slice: NativeKernelFunc = ({ inputs, backend, attrs }) => {
+  const { x } = inputs;
+  const xv = f32(backend, x);
+  if (!x || !xv || x.shape.length === 0 || x.shape.length > 6) return undefined;
+  const [begin, size] = tf.slice_util.parseSliceParams(
+    x as tf.Tensor,
+    attrs?.begin as number | number[],
+    attrs?.size as number | number[],
+  );
+  const n = sizeOf(size);
+  if (n < MIN_NATIVE_SIZE) return undefined;
+  const y = new Float32Array(n);
+  backend.addon.copyRegion(xv, y, x.shape, size, size, begin, new Array(size.length).fill(0));
+  return output(backend, size, y);
+};
+
+/** PadV2: fill with the constant, then copy x into the interior. */
+export const padV2: NativeKernelFunc = ({ inputs, backend, attrs }) => {
+  const { x } = inputs;
+  const xv = f32(backend, x);
+  const paddings = attrs?.paddings as [number, number][] | undefined;
+  if (!x || !xv || !paddings || x.shape.length === 0 || x.shape.length > 6) return undefined;
+  if (paddings.length !== x.shape.length || xv.length === 0) return undefined;
+  const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+  const n = sizeOf(outShape);
+  if (n < MIN_NATIVE_SIZE) return undefined;
+  const y = new Float32Array(n);
+  const value = Number(attrs?.constantValue ?? 0);
+  if (value !== 0) y.fill(value);
+  backend.addon.copyRegion(
+    xv,
+    y,
+    x.shape,
+    outShape,
+    x.shape,
+    new Array(x.shape.length).fill(0),
+    paddings.map((p) => p[0]),
+  );
+  return output(backend, outShape, y);
+};
+
+/** Step (x > 0 ? 1 : alpha), the mask in tfjs's Relu gradient. */
+export const step: NativeKernelFunc = ({ inputs, backend, attrs }) => {
+  const { x } = inputs;
+  const xv = f32(backend, x);
+  if (!x || !xv || xv.length < MIN_NATIVE_SIZE) return undefined;
+  const y = new Float32Array(xv.length);
+  backend.addon.step(xv, y, Number(attrs?.alpha ?? 0));
+  return output(backend, x.shape, y);
+};
+
+/** Add, with broadcasting. */
+export const add = binary(BINARY_OPS.add, true);
+/** Sub (broadcasting of b only). */
+export const sub = binary(BINARY_OPS.sub, false);
+/** Multiply, with broadcasting. */
+export const multiply = binary(BINARY_OPS.mul, true);
+/** RealDiv (broadcasting of b only). */
+export const realDiv = binary(BINARY_OPS.div, false);
+/** Maximum, with broadcasting. */
+export const maximum = binary(BINARY_OPS.max, true);
+/** Minimum, with broadcasting. */
+export const minimum = binary(BINARY_OPS.min, true);
+/** Relu. */
+export const relu = unary(ELTWISE_OPS.relu);
+/** Sigmoid. */
+export const sigmoid = unary(ELTWISE_OPS.sigmoid);
+/** Tanh. */
+export const tanh = unary(ELTWISE_OPS.tanh);
+/** Exp. */
+export const exp = unary(ELTWISE_OPS.exp);
+/** Sum over axes. */
+export const sum = reduce(REDUCE_OPS.sum, "axis");
+/** Mean over axes. */
+export const mean = reduce(REDUCE_OPS.mean, "axis");
+/** Max over axes. */
+export const max = reduce(REDUCE_OPS.max, "reductionIndices");
+/** Min over axes. */
+export const min = reduce(REDUCE_OPS.min, "axis");
