@@ -159,14 +159,16 @@ export function toHtml(df: dfd.DataFrame, options: { caption?: string } = {}): s
   const numeric = new Set(df.columns.filter((c) => rows.every((r) => typeof r[c] === "number")));
   const cell = (tag: "th" | "td", c: string, text: string) =>
     `<${tag} style="padding:3px 10px;border-bottom:1px solid #ddd;text-align:${numeric.has(c) || /±|^[+-]?\d/.test(text) ? "right" : "left"}">${escapeHtml(text)}</${tag}>`;
+  // The caption goes above the table as a block, so a long one is not squeezed to its width.
   return [
-    `<table class="senet-lab-table" style="border-collapse:collapse;font-family:sans-serif;font-size:13px">`,
+    `<div class="senet-lab-table">`,
     options.caption
-      ? `<caption style="caption-side:top;text-align:left;padding:4px 0;font-weight:bold">${escapeHtml(options.caption)}</caption>`
+      ? `<div style="font-family:sans-serif;font-size:13px;font-weight:bold;margin:4px 0">${escapeHtml(options.caption)}</div>`
       : "",
+    `<table style="border-collapse:collapse;font-family:sans-serif;font-size:13px">`,
     `<thead><tr>${df.columns.map((c) => cell("th", c, c)).join("")}</tr></thead>`,
     `<tbody>${rows.map((r) => `<tr>${df.columns.map((c) => cell("td", c, cellText(r[c]))).join("")}</tr>`).join("")}</tbody>`,
-    "</table>",
+    "</table></div>",
   ].join("");
 }
 

@@ -25,6 +25,8 @@ export const LOCK_DIR = ".locks";
 export const FAILURE_DIR = ".failures";
 /** Worker exit code meaning "another process holds this run; try again later" (EX_TEMPFAIL). */
 export const EXIT_BUSY = 75;
+/** Worker exit code meaning "the run was already finished (by another process); nothing done". */
+export const EXIT_ALREADY_DONE = 3;
 
 /** What sweep.json records: the resolved spec and the runs it expands to. */
 export interface SweepManifest {

@@ -18,6 +18,7 @@ import { type RunSummary, resolveExperimentConfig } from "./experiment.js";
 import {
   CONFIG_FILE,
   defaultOutDir,
+  EXIT_ALREADY_DONE,
   EXIT_BUSY,
   failureFileOf,
   isRunDone,
@@ -253,7 +254,10 @@ export async function runSweep(
           return;
         }
         const summary = readSummary(run);
-        if (exit.code === 0 && summary) {
+        if (exit.code === EXIT_ALREADY_DONE && summary) {
+          outcomes.set(run.id, { id: run.id, index: run.index, status: "done", summary });
+          log(`[${label}] already finished by another process`);
+        } else if (exit.code === 0 && summary) {
           const status = summary.status === "diverged" ? "diverged" : "completed";
           outcomes.set(run.id, {
             id: run.id,
@@ -263,7 +267,9 @@ export async function runSweep(
             seconds: exit.seconds,
           });
           fs.rmSync(failureFileOf(outDir, run.id), { force: true });
-          log(`[${label}] ${status}: worker ${exit.seconds.toFixed(1)} s${trainingSeconds(summary)}`);
+          log(
+            `[${label}] ${status}: worker ${exit.seconds.toFixed(1)} s${trainingSeconds(summary)}`,
+          );
         } else {
           const why = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
           const error = `${why}${exit.code === 0 ? " without writing summary.json" : ""}${exit.stderrTail.length ? `\n${exit.stderrTail.slice(-8).join("\n")}` : ""}`;

@@ -3,15 +3,16 @@
  * run of the sweep whose manifest is <sweepDir>/sweep.json. One process per run keeps runs
  * isolated (tfjs state, memory, a crash) and costs about a second of start-up per run.
  *
- * Exit codes: 0 the run is done (completed, diverged, or already done), 75 another live process
- * holds the run's claim (the pool retries later), 1 training failed, 2 bad arguments.
+ * Exit codes: 0 the run was trained now (completed or diverged), 3 it was already finished,
+ * 75 another live process holds the run's claim (the pool retries later), 1 training failed,
+ * 2 bad arguments.
  * The worker exits by itself when its parent sweep dies, leaving a stale claim the next sweep
  * takes over (the run resumes from its checkpoint).
  */
 import { pathToFileURL } from "node:url";
 import { SenetLabError } from "../errors.js";
 import { expandRunsUnchecked } from "./expand.js";
-import { EXIT_BUSY, readManifest } from "./layout.js";
+import { EXIT_ALREADY_DONE, EXIT_BUSY, readManifest } from "./layout.js";
 import { runOne } from "./run-one.js";
 
 /** Exits when the parent process goes away (we are re-parented), checking every `ms`. */
@@ -47,7 +48,7 @@ export async function workerMain(argv: string[]): Promise<number> {
     process.stdout.write(`claimed by pid ${result.heldBy?.pid ?? "?"}; leaving it\n`);
     return EXIT_BUSY;
   }
-  return 0;
+  return result.outcome === "done" ? EXIT_ALREADY_DONE : 0;
 }
 
 if (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url) {
