@@ -1,4 +1,5 @@
 /** The progress line's content and the mode choice (none in CI, no tslab kernel in tests). */
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import {
   autoProgressMode,
@@ -52,5 +53,43 @@ describe("progress", () => {
     expect(() => createProgress("bar" as never)).toThrow(
       /progress must be one of auto, terminal, notebook, none/,
     );
+  });
+});
+
+describe("notebook progress", () => {
+  it("writes one tslab display entry and then updates it in place", () => {
+    // What a tslab kernel does while a cell runs: tslab's jupyter module holds the writer.
+    const jupyter = createRequire(import.meta.url)("tslab/dist/jupyter") as {
+      lastWriteDisplayData: unknown;
+    };
+    const writes: { data: Record<string, string>; id: string | undefined; update: boolean }[] = [];
+    jupyter.lastWriteDisplayData = (
+      d: { data: Record<string, string>; transient: { display_id?: string } },
+      update: boolean,
+    ) => writes.push({ data: d.data, id: d.transient.display_id, update });
+    try {
+      expect(autoProgressMode()).toBe("notebook");
+      const p = createProgress("auto");
+      p.update({
+        epoch: 1,
+        epochs: 2,
+        done: 5,
+        total: 10,
+        imagesPerSec: 50,
+        etaSeconds: 3,
+        loss: 2.3,
+        phase: "train",
+      });
+      p.epochDone("epoch 1/2 done");
+      p.close();
+      expect(writes).toHaveLength(2);
+      expect(writes[0]!.data["text/plain"]).toContain("epoch 1/2 [");
+      expect(writes[0]!.update).toBeFalsy(); // a new entry
+      expect(writes[1]!.update).toBe(true); // same entry, overwritten
+      expect(writes[1]!.id).toBe(writes[0]!.id);
+      expect(writes[1]!.data["text/plain"]).toBe("epoch 1/2 done");
+    } finally {
+      jupyter.lastWriteDisplayData = null;
+    }
   });
 });
