@@ -2,7 +2,7 @@
 import { initBackend } from "../backend/index.js";
 import { type ComplexityReport, countComplexity } from "../complexity/index.js";
 import { ConfigError, quote } from "../errors.js";
-import { listModels, MODEL_CONFIG_KEYS } from "../models/index.js";
+import { listModels, MODEL_CONFIG_KEYS, presetConfig } from "../models/index.js";
 import { type CommandSpec, int, list } from "./command.js";
 
 /**
@@ -105,16 +105,15 @@ export const complexityCommand: CommandSpec = {
     if (n !== undefined) {
       if (overrides.inputShape !== undefined)
         throw new ConfigError("give --input or --set inputShape=..., not both");
-      const channels = 3;
-      overrides.inputShape = [n, n, channels];
+      overrides.inputShape = [n, n, presetConfig(name).inputShape[2]];
     }
     await initBackend("cpu", { quiet: true });
     const report = countComplexity(name, overrides);
     const withLayers = flags.layers === true;
     if (flags.json) {
-      const { layers, ...rest } = report;
-      process.stdout.write(`${JSON.stringify(withLayers ? report : rest)}\n`);
-      void layers;
+      // JSON.stringify drops the undefined `layers` unless --layers asked for them.
+      const out = withLayers ? report : { ...report, layers: undefined };
+      process.stdout.write(`${JSON.stringify(out)}\n`);
     } else {
       process.stdout.write(`${formatReport(report, withLayers)}\n`);
     }

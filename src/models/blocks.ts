@@ -247,17 +247,21 @@ export function bottleneckBlock(x: ST, args: BottleneckArgs): ST {
  * Pre-activation bottleneck (He et al. 2016, ResNet-164): BN-ReLU-1×1, BN-ReLU-3×3 (strided),
  * BN-ReLU-1×1, no BN after the last conv, no ReLU after the addition. When the shape changes
  * the projection shortcut takes the pre-activated input, as in the authors' code.
+ * integration "pre" attends the pre-activated input of the first conv (not the shortcut).
  */
 export function preactBottleneckBlock(
   x: ST,
   args: Omit<BottleneckArgs, "strideIn" | "groups">,
 ): ST {
-  const input = args.slot?.integration === "pre" ? attend(x, args.slot) : x;
-  const a = relu(
-    batchNorm(`${args.name}_preact_bn`).apply(input) as ST,
-    `${args.name}_preact_relu`,
-  );
-  let y = conv(a, { filters: args.inner, kernelSize: 1, name: `${args.name}_1x1_reduce` });
+  const a = relu(batchNorm(`${args.name}_preact_bn`).apply(x) as ST, `${args.name}_preact_relu`);
+  // SE-PRE attends the pre-activated input of the convolutions; the identity/projection path
+  // stays unattended, as in the post-activation units.
+  const branchIn = args.slot?.integration === "pre" ? attend(a, args.slot) : a;
+  let y = conv(branchIn, {
+    filters: args.inner,
+    kernelSize: 1,
+    name: `${args.name}_1x1_reduce`,
+  });
   y = relu(batchNorm(`${args.name}_1x1_reduce_bn`).apply(y) as ST, `${args.name}_1x1_reduce_relu`);
   y = conv(y, {
     filters: args.inner,
