@@ -6,8 +6,8 @@
  * Exit codes: 0 the run was trained now (completed or diverged), 3 it was already finished,
  * 75 another live process holds the run's claim (the pool retries later), 1 training failed,
  * 2 bad arguments.
- * The worker exits by itself when its parent sweep dies, leaving a stale claim the next sweep
- * takes over (the run resumes from its checkpoint).
+ * The worker exits by itself when its parent sweep dies (checked on a timer and at every epoch
+ * line), leaving a stale claim the next sweep takes over (the run resumes from its checkpoint).
  */
 import { pathToFileURL } from "node:url";
 import { SenetLabError } from "../errors.js";
@@ -15,16 +15,23 @@ import { expandRunsUnchecked } from "./expand.js";
 import { EXIT_ALREADY_DONE, EXIT_BUSY, readManifest } from "./layout.js";
 import { runOne } from "./run-one.js";
 
-/** Exits when the parent process goes away (we are re-parented), checking every `ms`. */
+const parentPid = process.ppid;
+
+/** Exits if the parent sweep process has gone away (this process was re-parented). */
+function exitIfOrphaned(): void {
+  if (process.ppid !== parentPid) {
+    process.stderr.write("parent sweep process died; worker exits\n");
+    process.exit(143);
+  }
+}
+
+/**
+ * Watches the parent: a timer while idle, and every log line (once per epoch) while training,
+ * since a training loop may not yield to timers between epochs. An orphaned worker stops at
+ * once; its claim is then stale and the next sweep resumes the run from its checkpoint.
+ */
 function exitWithParent(ms = 1000): void {
-  const parent = process.ppid;
-  const timer = setInterval(() => {
-    if (process.ppid !== parent) {
-      process.stderr.write("parent sweep process died; worker exits\n");
-      process.exit(143);
-    }
-  }, ms);
-  timer.unref();
+  setInterval(exitIfOrphaned, ms).unref();
 }
 
 /** Worker entry: runs one run by id; returns the exit code. */
@@ -42,7 +49,10 @@ export async function workerMain(argv: string[]): Promise<number> {
   }
   const result = await runOne(outDir, run, {
     progress: false,
-    log: (line) => process.stdout.write(`${line}\n`),
+    log: (line) => {
+      exitIfOrphaned();
+      process.stdout.write(`${line}\n`);
+    },
   });
   if (result.outcome === "busy") {
     process.stdout.write(`claimed by pid ${result.heldBy?.pid ?? "?"}; leaving it\n`);
