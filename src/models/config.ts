@@ -355,7 +355,10 @@ export function resolveModelConfig(raw: RawModelConfig | Record<string, unknown>
   if (rule.extraKeys.includes("cardinality")) {
     config.cardinality = posInt("cardinality", get("cardinality", 32));
   }
-  if (attention === "sge") checkSgeGroups(config);
+  if (attention === "sge") {
+    checkSgeGroups(config);
+    checkSgePositions(config);
+  }
   return config;
 }
 
@@ -472,6 +475,28 @@ function checkSgeGroups(config: ModelConfig): void {
         );
       }
     }
+  }
+}
+
+/** Output stride of a stage (paper numbering): 2^s on ImageNet nets, 2^(s−2) on CIFAR nets. */
+export function stageStride(arch: Arch, stage: number): number {
+  return arch === "resnet-cifar" || arch === "preact-resnet-cifar" ? 2 ** (stage - 2) : 2 ** stage;
+}
+
+/**
+ * SGE normalises with an unbiased std over the H·W positions, which needs at least two: the
+ * deepest attended stage must keep 2 positions at this input size (64×64 for conv5_x).
+ */
+function checkSgePositions(config: ModelConfig): void {
+  const deepest = config.stages[config.stages.length - 1];
+  if (deepest === undefined) return;
+  const stride = stageStride(config.arch, deepest);
+  const [h, w] = config.inputShape;
+  const positions = Math.ceil(h / stride) * Math.ceil(w / stride);
+  if (positions < 2) {
+    throw new ConfigError(
+      `SGE needs at least 2 spatial positions in stage ${deepest} (its std is over positions), but inputShape=${quote(config.inputShape)} leaves ${Math.ceil(h / stride)}×${Math.ceil(w / stride)} there; use an input of at least ${2 * stride}×${stride} or drop stage ${deepest} from stages`,
+    );
   }
 }
 

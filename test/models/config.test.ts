@@ -140,6 +140,16 @@ describe("resolveModelConfig", () => {
       /groups=48.*256/,
     );
     expect(presetConfig("sge_resnet50", { groups: 32 }).groups).toBe(32);
+    // ... and its unbiased std needs 2 positions in the deepest attended stage.
+    expect(error(() => presetConfig("sge_resnet50", { inputShape: [32, 32, 3] })).message).toMatch(
+      /stage 5.*1×1/,
+    );
+    expect(
+      presetConfig("sge_resnet50", { inputShape: [32, 32, 3], stages: [2, 3, 4] }).stages,
+    ).toEqual([2, 3, 4]);
+    expect(presetConfig("sge_resnet50", { inputShape: [64, 32, 3] }).inputShape).toEqual([
+      64, 32, 3,
+    ]);
   });
 
   it("rejects unknown presets, listing the available ones", () => {
