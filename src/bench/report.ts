@@ -350,7 +350,9 @@ export function formatBenchTable(report: BenchReport): string {
   rows.push([
     "SE / SGE train overhead",
     ...targets.map((t) =>
-      t.available ? `${fmt(t.overheads.seTrain, 2)}x / ${fmt(t.overheads.sgeTrain, 2)}x` : "",
+      t.overheads.seTrain === null && t.overheads.sgeTrain === null
+        ? ""
+        : `${fmt(t.overheads.seTrain, 2)}x / ${fmt(t.overheads.sgeTrain, 2)}x`,
     ),
   ]);
   rows.push([

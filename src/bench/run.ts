@@ -137,7 +137,11 @@ export async function runBench(
     log(`[bench] pytorch: ${run.length} workloads`);
     const t = await runTorch(run, {
       threads: opts.threads,
-      deadline,
+      // --quick: PyTorch gets its share of the budget like each backend.
+      deadline:
+        deadline === null
+          ? null
+          : Date.now() + (deadline - Date.now()) / (opts.backends.length + 1),
       timeoutMs: deadline === null ? null : Math.max(60_000, deadline - Date.now() + 60_000),
       log,
     });
@@ -145,7 +149,15 @@ export async function runBench(
     const { versions: _v, ...rest } = t;
     raws.push({ ...rest, planned: run, skipped });
   }
-  for (const backend of opts.backends) raws.push(await runBackend(backend, opts, deadline, log));
+  for (const [i, backend] of opts.backends.entries()) {
+    // --quick: share the time left equally among the backends still to run, so a slow one
+    // cannot use up the budget of those after it.
+    const share =
+      deadline === null
+        ? null
+        : Date.now() + Math.max(0, deadline - Date.now()) / (opts.backends.length - i);
+    raws.push(await runBackend(backend, opts, share, log));
+  }
   const targets = buildTargets(raws);
   const load1 = os.loadavg()[0]!;
   const cores = os.availableParallelism();

@@ -82,6 +82,8 @@ export async function runTorch(
     available: true,
     detail: `PyTorch ${out.versions.torch} (python ${out.versions.python}), channels_last`,
     threads: out.threads,
+    // Each workload's peak is measured from a reset; the largest is the process's peak.
+    processPeakRssMiB: Math.max(0, ...out.results.map((r) => r.peakRssMiB ?? 0)) || null,
     results: out.results,
     versions: { torch: out.versions.torch, python: out.versions.python },
   };
