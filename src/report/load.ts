@@ -87,6 +87,8 @@ export function frameFromRows(
   rows: Record<string, unknown>[],
   columns: string[] = rows.length ? Object.keys(rows[0]!) : [],
 ): dfd.DataFrame {
+  // danfojs cannot build an empty frame from column arrays, only from an empty row list.
+  if (rows.length === 0) return new dfd.DataFrame([], { columns });
   const data: Record<string, unknown[]> = {};
   for (const c of columns) data[c] = rows.map((r) => r[c]);
   return new dfd.DataFrame(data, { columns });

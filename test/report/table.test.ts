@@ -60,6 +60,14 @@ describe("loadSweep", () => {
     expect(c.shape[0]).toBe(11 * 3); // 11 runs wrote metrics, 3 epochs each
   });
 
+  it("gives an empty frame, not an error, before any run has recorded an epoch", () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "senet-empty-"));
+    fs.copyFileSync(path.join(dir, "sweep.json"), path.join(empty, "sweep.json"));
+    expect(loadCurves(empty).shape[0]).toBe(0);
+    const runs = frameRows(loadSweep(empty));
+    expect(runs.map((r) => r.status)).toEqual(Array(12).fill("missing"));
+  });
+
   it("names the folder when it is not a sweep", () => {
     expect(() => loadSweep(os.tmpdir())).toThrow(/not a sweep folder: no sweep.json/);
   });
