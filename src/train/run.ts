@@ -283,11 +283,13 @@ export async function runExperiment(
             `${runDir}: checkpoint weight ${s.name} has shape ${quote(s.shape)}, the model's ${w.name} has ${quote(w.shape)}`,
           );
         }
-        w.write(tf.tensor(s.values, s.shape, "float32"));
+        tf.tidy(() => {
+          w.write(tf.tensor(s.values, s.shape, "float32"));
+        });
       });
       sgd.buffers.forEach((b, i) => {
         const s = ckpt.buffers[i]!;
-        b.assign(tf.tensor(s.values, s.shape, "float32"));
+        tf.tidy(() => b.assign(tf.tensor(s.values, s.shape, "float32")));
       });
       history = ckpt.state.history;
       rng.state = ckpt.state.rngState;

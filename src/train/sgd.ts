@@ -33,7 +33,10 @@ export class Sgd {
     this.vars = vars;
     this.decay = decay;
     this.options = options;
-    this.buffers = options.momentum > 0 ? vars.map((v) => tf.variable(tf.zerosLike(v), false)) : [];
+    this.buffers =
+      options.momentum > 0
+        ? vars.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)))
+        : [];
   }
 
   /** Applies one update with learning rate `lr`; `grads[i]` belongs to `vars[i]`. */
