@@ -23,6 +23,20 @@ export interface RunEnv {
   startedAt: string;
   /** Epochs already done when this process started (0: fresh start). */
   resumedFromEpoch: number;
+  /** The data as loaded: where from, split sizes, normalisation statistics. */
+  data?: DataInfo;
+}
+
+/** What env.json records about the dataset a run loaded. */
+export interface DataInfo {
+  /** Folder (or "embedded:…", "synthetic") the files came from. */
+  source: string;
+  /** Images in the train, val and test splits. */
+  counts: { train: number; val: number; test: number };
+  /** Per-channel mean used for normalisation (from the training split, in [0, 1]). */
+  mean: number[];
+  /** Per-channel standard deviation used for normalisation. */
+  std: number[];
 }
 
 /** Describes this process's environment; `backend` from currentBackend(), or tfjs's own name. */

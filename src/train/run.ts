@@ -298,7 +298,15 @@ export async function runExperiment(
     // metrics.jsonl always mirrors the checkpoint: records of epochs after it are dropped.
     writeFileAtomic(files.metrics, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
     const startEpoch = history.length;
-    writeJsonAtomic(files.env, describeEnv(backend, startEpoch));
+    writeJsonAtomic(files.env, {
+      ...describeEnv(backend, startEpoch),
+      data: {
+        source: ds.source,
+        counts: { train: ds.train.count, val: ds.val.count, test: ds.test.count },
+        mean: ds.mean,
+        std: ds.std,
+      },
+    });
     log(
       `[senet-lab] ${config.model} on ${config.dataset} (${ds.train.count} train / ${ds.val.count} val / ${ds.test.count} test), ${params} params, ${config.epochs} epochs, backend ${tf.getBackend()}${startEpoch ? `, resuming after epoch ${startEpoch}` : ""}`,
     );

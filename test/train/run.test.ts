@@ -84,6 +84,10 @@ describe("runExperiment", () => {
     expect(run.summary).toEqual(first);
     expect(run.env?.backend.name).toBe("cpu");
     expect(run.env?.versions.tfjs).toBe(tf.version.tfjs);
+    expect(run.env?.data).toMatchObject({
+      source: "synthetic",
+      counts: { train: 64, val: 100, test: 200 },
+    });
     const m = run.metrics;
     expect(m[0]!.lr).toBeCloseTo(0.05, 12);
     expect(m[2]!.lr).toBeLessThan(m[1]!.lr);
