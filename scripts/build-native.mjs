@@ -7,7 +7,7 @@
  * SENET_LAB_SKIP_NATIVE=1 skips the build (recorded as the reason).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -34,6 +34,36 @@ function finish(built, reason, log) {
       : `[senet-lab] oneDNN addon not built: ${reason}`,
   );
   process.exit(0);
+}
+
+const lockDir = path.join(nativeDir, ".build-lock");
+
+/**
+ * Two builds in one checkout (npm ci while `senet-lab setup` runs, parallel tests) would delete
+ * each other's objects: hold a lock directory; a second build waits for the first and reports it.
+ */
+function acquireLock() {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      process.on("exit", () => rmSync(lockDir, { recursive: true, force: true }));
+      return true;
+    } catch (err) {
+      if (err.code !== "EEXIST") return true; // cannot lock (read-only?): build anyway
+      try {
+        if (Date.now() - statSync(lockDir).mtimeMs > 10 * 60_000) {
+          rmSync(lockDir, { recursive: true, force: true }); // stale: its build died
+          continue;
+        }
+      } catch {
+        continue;
+      }
+      if (Date.now() > deadline) return false;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+      if (!existsSync(lockDir)) return "waited";
+    }
+  }
 }
 
 function which(cmd) {
@@ -103,6 +133,18 @@ function main() {
   }
   const gyp = findNodeGyp();
   if (!gyp) finish(false, "node-gyp was not found (it ships with npm)");
+  const lock = acquireLock();
+  if (lock === false)
+    finish(false, "another build of the addon held native/.build-lock for over 10 minutes");
+  if (lock === "waited") {
+    // Another process just built it; report its outcome instead of rebuilding under it.
+    if (existsSync(addonFile)) {
+      try {
+        require(addonFile);
+        finish(true);
+      } catch {}
+    }
+  }
   const jobs = String(Math.max(1, os.availableParallelism()));
   const r = spawnSync(process.execPath, [gyp, "rebuild", `--nodedir=${headers}`, "--jobs", jobs], {
     cwd: nativeDir,

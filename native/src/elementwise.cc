@@ -1,6 +1,8 @@
 // Elementwise and data-movement primitives on plain row-major tensors of any rank up to 6:
 // binary ops with broadcasting of the second operand, unary eltwise ops, reductions over any
 // axes, and strided region copies (slice, pad) done as oneDNN reorders between sub-memories.
+#include <cstring>
+
 #include "common.h"
 
 namespace senet {
@@ -179,6 +181,53 @@ Napi::Value CopyRegion(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// stridedCopy(src, dst, dims, srcStrides, srcOffset, dstStrides, dstOffset): dst[dstOffset +
+// sum(i*dstStrides)] = src[srcOffset + sum(i*srcStrides)] over the index box `dims`.
+Napi::Value StridedCopy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  dims d = dimsArg(info, 2, "dims");
+  size_t r = d.size();
+  auto ss = intsArg(info, 3, r, "srcStrides");
+  auto ds = intsArg(info, 5, r, "dstStrides");
+  int64_t so = info[4].As<Napi::Number>().Int64Value();
+  int64_t dof = info[6].As<Napi::Number>().Int64Value();
+  if (!info[0].IsTypedArray() || !info[1].IsTypedArray()) throw Napi::TypeError::New(env, "src and dst must be Float32Arrays");
+  int64_t sn = info[0].As<Napi::TypedArray>().ElementLength();
+  int64_t dn = info[1].As<Napi::TypedArray>().ElementLength();
+  float* src = floatArg(info, 0, sn, "src");
+  float* dst = floatArg(info, 1, dn, "dst");
+  int64_t sMax = so, dMax = dof;
+  for (size_t i = 0; i < r; ++i) {
+    if (d[i] < 1 || ss[i] < 0 || ds[i] < 0) throw Napi::RangeError::New(env, "bad strided copy");
+    sMax += (d[i] - 1) * ss[i];
+    dMax += (d[i] - 1) * ds[i];
+  }
+  if (so < 0 || dof < 0 || sMax >= sn || dMax >= dn) throw Napi::RangeError::New(env, "strided copy out of bounds");
+  // oneDNN rejects strided descs whose rows interleave (stride-2 subsampling), so copy here:
+  // parallel over all but the innermost dimension, inner loop contiguous when strides are 1.
+  int64_t inner = d[r - 1], sIn = ss[r - 1], dIn = ds[r - 1];
+  int64_t outer = 1;
+  for (size_t i = 0; i + 1 < r; ++i) outer *= d[i];
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < outer; ++o) {
+    int64_t rem = o, sOff = so, dOff = dof;
+    for (size_t i = r - 1; i-- > 0;) {
+      int64_t idx = rem % d[i];
+      rem /= d[i];
+      sOff += idx * ss[i];
+      dOff += idx * ds[i];
+    }
+    const float* sp = src + sOff;
+    float* dp = dst + dOff;
+    if (sIn == 1 && dIn == 1) {
+      std::memcpy(dp, sp, inner * sizeof(float));
+    } else {
+      for (int64_t j = 0; j < inner; ++j) dp[j * dIn] = sp[j * sIn];
+    }
+  }
+  return env.Undefined();
+}
+
 // step(x, y, alpha): y = x > 0 ? 1 : alpha (NaN stays NaN), tfjs's Step (the Relu gradient's mask).
 Napi::Value Step(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "x must be a Float32Array");
@@ -200,6 +249,7 @@ void initElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, guarded<Binary>));
   exports.Set("eltwise", Napi::Function::New(env, guarded<Eltwise>));
   exports.Set("reduce", Napi::Function::New(env, guarded<Reduce>));
+  exports.Set("stridedCopy", Napi::Function::New(env, guarded<StridedCopy>));
   exports.Set("step", Napi::Function::New(env, guarded<Step>));
   exports.Set("copyRegion", Napi::Function::New(env, guarded<CopyRegion>));
 }

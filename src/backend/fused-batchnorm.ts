@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { ConfigError, quote } from "../errors.js";
 import { activeOnednnBackend } from "./onednn.js";
 import type { NativeBackend } from "./onednn-kernels/index.js";
+import { alloc } from "./onednn-kernels/util.js";
 
 /** What fusedBatchNorm returns. */
 export interface FusedBatchNormResult {
@@ -104,7 +105,7 @@ export function fusedBatchNorm(
   let variance: tf.Tensor1D;
   let yValues: Float32Array | undefined;
   if (backend && xv && gv && bv) {
-    yValues = new Float32Array(x.size);
+    yValues = alloc(x.size);
     const m = new Float32Array(c);
     const v = new Float32Array(c);
     backend.addon.batchNormForward(xv, gv, bv, yValues, m, v, [rows, c], epsilon);
@@ -135,7 +136,7 @@ export function fusedBatchNorm(
       const vals = nb && [dy, sx, sg, sm, sv].map((t) => nativeValues(nb, t));
       if (nb && vals?.every((v) => v !== undefined)) {
         const [dyv, sxv, sgv, smv, svv] = vals as Float32Array[];
-        const dx = new Float32Array(sx.size);
+        const dx = alloc(sx.size);
         const dg = new Float32Array(c);
         const db = new Float32Array(c);
         nb.addon.batchNormBackward(sxv, dyv, sgv, smv, svv, dx, dg, db, [rows, c], epsilon);

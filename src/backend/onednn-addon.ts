@@ -115,6 +115,16 @@ export interface OnednnAddon {
   ): void;
   /** y = f(x) elementwise. */
   eltwise(x: Float32Array, y: Float32Array, op: number): void;
+  /** dst[dstOffset + i·dstStrides] = src[srcOffset + i·srcStrides] over the index box dims. */
+  stridedCopy(
+    src: Float32Array,
+    dst: Float32Array,
+    dims: number[],
+    srcStrides: number[],
+    srcOffset: number,
+    dstStrides: number[],
+    dstOffset: number,
+  ): void;
   /** y = x > 0 ? 1 : alpha (NaN stays NaN), as tfjs's Step. */
   step(x: Float32Array, y: Float32Array, alpha: number): void;
   /** Reduction of x over the axes where yDims is 1 (and xDims is not). */

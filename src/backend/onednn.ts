@@ -10,6 +10,7 @@ import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { LoadedBackend } from "./index.js";
 import { loadAddon, type OnednnAddon } from "./onednn-addon.js";
 import { NATIVE_KERNELS, type NativeBackend } from "./onednn-kernels/index.js";
+import { registerStridedSliceGradient } from "./strided-slice-grad.js";
 
 export {
   ADDON_PATH,
@@ -97,6 +98,8 @@ export async function registerOnednnBackend(threads: number): Promise<LoadedBack
   const addon = loadAddon();
   const inEffect = addon.setThreads(threads);
   registerKernels();
+  // tfjs has no StridedSlice gradient; the zoo's option-A shortcut needs one (idempotent).
+  registerStridedSliceGradient();
   if (!tf.findBackendFactory(ONEDNN_BACKEND)) {
     // Priority 0: never chosen implicitly; initBackend selects it by name.
     tf.registerBackend(ONEDNN_BACKEND, () => new OnednnBackend(addon), 0);

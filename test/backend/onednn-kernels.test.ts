@@ -313,6 +313,19 @@ describe.skipIf(!NATIVE.built)("onednn kernels vs cpu", () => {
       await expectSameOnBoth([input([4, 16, 16, 12])], withGrads(f, [3, 13, 16, 9]));
       expectNative("Slice", "PadV2");
     });
+    it("StridedSlice with stride 2 (option-A shortcut), a begin offset and a shrunk axis", async () => {
+      resetNativeKernelCounts();
+      await expectSameOnBoth([input([8, 17, 17, 16])], (x) =>
+        tf.stridedSlice(x, [0, 0, 0, 0], [8, 17, 17, 16], [1, 2, 2, 1]),
+      );
+      await expectSameOnBoth([input([16, 33, 17, 32])], (x) =>
+        tf.stridedSlice(x, [1, 1, 3, 2], [15, 33, 16, 31], [2, 3, 1, 2]),
+      );
+      await expectSameOnBoth([input([8, 17, 17, 64])], (x) =>
+        tf.stridedSlice(x, [0, 4, 0, 0], [8, 5, 17, 64], [1, 1, 1, 1], 0, 0, 0, 0, 2),
+      );
+      expectNative("StridedSlice");
+    });
     it("PadV2 with a constant, and its gradient (Slice)", async () => {
       resetNativeKernelCounts();
       const f = (x: tf.Tensor) =>

@@ -1,6 +1,14 @@
 /** Native Conv2D, FusedConv2D (bias + activation), Conv2DBackpropInput, Conv2DBackpropFilter. */
 import * as tf from "@tensorflow/tfjs";
-import { activationCode, convShape, f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
+import {
+  activationCode,
+  alloc,
+  convShape,
+  f32,
+  type NativeKernelFunc,
+  output,
+  sizeOf,
+} from "./util.js";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
 type Rounding = "floor" | "round" | "ceil" | undefined;
@@ -48,7 +56,7 @@ function forward(
     }
     bv = b;
   }
-  const y = new Float32Array(sizeOf(info.outShape));
+  const y = alloc(sizeOf(info.outShape));
   backend.addon.conv2dForward(xv, wv, bv, y, shape, act, Number(leakyreluAlpha ?? 0.2));
   return output(backend, info.outShape, y);
 }
@@ -79,7 +87,7 @@ export const conv2DBackpropInput: NativeKernelFunc = ({ inputs, backend, attrs }
   const dyv = f32(backend, dy);
   const wv = f32(backend, filter);
   if (!shape || !dyv || !wv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
-  const dx = new Float32Array(sizeOf(inputShape));
+  const dx = alloc(sizeOf(inputShape));
   backend.addon.conv2dBackwardData(dyv, wv, dx, shape);
   return output(backend, inputShape, dx);
 };
@@ -103,7 +111,7 @@ export const conv2DBackpropFilter: NativeKernelFunc = ({ inputs, backend, attrs 
   const xv = f32(backend, x);
   const dyv = f32(backend, dy);
   if (!shape || !xv || !dyv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
-  const dw = new Float32Array(sizeOf(filterShape));
+  const dw = alloc(sizeOf(filterShape));
   backend.addon.conv2dBackwardWeights(xv, dyv, dw, null, shape);
   return output(backend, filterShape, dw);
 };

@@ -3,7 +3,15 @@
  * convolution with C groups) and its gradients, plus FusedDepthwiseConv2D.
  */
 import * as tf from "@tensorflow/tfjs";
-import { activationCode, convShape, f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
+import {
+  activationCode,
+  alloc,
+  convShape,
+  f32,
+  type NativeKernelFunc,
+  output,
+  sizeOf,
+} from "./util.js";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
 type Rounding = "floor" | "round" | "ceil" | undefined;
@@ -52,7 +60,7 @@ function forward(
     }
     bv = b;
   }
-  const y = new Float32Array(sizeOf(info.outShape));
+  const y = alloc(sizeOf(info.outShape));
   backend.addon.conv2dForward(xv, wv, bv, y, shape, act, Number(leakyreluAlpha ?? 0.2));
   return output(backend, info.outShape, y);
 }
@@ -78,7 +86,7 @@ export const depthwiseConv2dNativeBackpropInput: NativeKernelFunc = ({
   const dyv = f32(backend, dy);
   const wv = f32(backend, filter);
   if (!shape || !dyv || !wv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
-  const dx = new Float32Array(sizeOf(inputShape));
+  const dx = alloc(sizeOf(inputShape));
   backend.addon.conv2dBackwardData(dyv, wv, dx, shape);
   return output(backend, inputShape, dx);
 };
@@ -97,7 +105,7 @@ export const depthwiseConv2dNativeBackpropFilter: NativeKernelFunc = ({
   const xv = f32(backend, x);
   const dyv = f32(backend, dy);
   if (!shape || !xv || !dyv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
-  const dw = new Float32Array(sizeOf(filterShape));
+  const dw = alloc(sizeOf(filterShape));
   backend.addon.conv2dBackwardWeights(xv, dyv, dw, null, shape);
   return output(backend, filterShape, dw);
 };

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { BINARY_OPS, ELTWISE_OPS, REDUCE_OPS } from "../onednn-addon.js";
-import { f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
+import { alloc, f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
 
 /** Below this many output elements (input elements for reductions) the cpu kernel runs. */
 export const MIN_NATIVE_SIZE = 4096;
@@ -36,7 +36,7 @@ function binary(op: number, commutative: boolean): NativeKernelFunc {
       if (!commutative || !same(second.dims, outShape)) return undefined;
       [first, second] = [second, first];
     }
-    const c = new Float32Array(n);
+    const c = alloc(n);
     backend.addon.binary(first.v, second.v, c, first.dims, second.dims, op);
     return output(backend, outShape, c);
   };
@@ -47,7 +47,7 @@ function unary(op: number): NativeKernelFunc {
     const { x } = inputs;
     const xv = f32(backend, x);
     if (!x || !xv || xv.length < MIN_NATIVE_SIZE) return undefined;
-    const y = new Float32Array(xv.length);
+    const y = alloc(xv.length);
     backend.addon.eltwise(xv, y, op);
     return output(backend, x.shape, y);
   };
@@ -61,7 +61,7 @@ function reduce(op: number, axisAttr: string): NativeKernelFunc {
     const axes = tf.util.parseAxisParam(attrs?.[axisAttr] as number | number[], x.shape);
     if (axes.length === 0) return undefined;
     const yDims = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-    const y = new Float32Array(sizeOf(yDims));
+    const y = alloc(sizeOf(yDims));
     backend.addon.reduce(xv, y, x.shape, yDims, op);
     const outShape = attrs?.keepDims ? yDims : x.shape.filter((_, i) => !axes.includes(i));
     return output(backend, outShape, y);
@@ -80,9 +80,49 @@ export const slice: NativeKernelFunc = ({ inputs, backend, attrs }) => {
   );
   const n = sizeOf(size);
   if (n < MIN_NATIVE_SIZE) return undefined;
-  const y = new Float32Array(n);
+  const y = alloc(n);
   backend.addon.copyRegion(xv, y, x.shape, size, size, begin, new Array(size.length).fill(0));
   return output(backend, size, y);
+};
+
+/** StridedSlice with positive strides (the option-A shortcut's subsampling): one strided copy. */
+export const stridedSlice: NativeKernelFunc = ({ inputs, backend, attrs }) => {
+  const { x } = inputs;
+  const xv = f32(backend, x);
+  if (!x || !xv || x.shape.length === 0 || x.shape.length > 6) return undefined;
+  const info = tf.slice_util.sliceInfo(
+    x.shape,
+    attrs?.begin as number[],
+    attrs?.end as number[],
+    attrs?.strides as number[],
+    Number(attrs?.beginMask ?? 0),
+    Number(attrs?.endMask ?? 0),
+    Number(attrs?.ellipsisMask ?? 0),
+    Number(attrs?.newAxisMask ?? 0),
+    Number(attrs?.shrinkAxisMask ?? 0),
+  );
+  const r = x.shape.length;
+  if (info.begin.length !== r || info.end.length !== r || info.strides.length !== r)
+    return undefined;
+  // The index box in x's rank (shrunk axes keep size 1); the output is it reshaped.
+  const region = tf.slice_util.computeOutShape(info.begin, info.end, info.strides);
+  if (sizeOf(region) !== sizeOf(info.finalShape)) return undefined;
+  if (info.strides.some((s) => s <= 0) || sizeOf(region) < MIN_NATIVE_SIZE) return undefined;
+  const xStrides = tf.util.computeStrides(x.shape).concat(1);
+  const outStrides = tf.util.computeStrides(region).concat(1);
+  let offset = 0;
+  for (let i = 0; i < r; i++) offset += info.begin[i] * xStrides[i];
+  const y = alloc(sizeOf(region));
+  backend.addon.stridedCopy(
+    xv,
+    y,
+    region,
+    xStrides.map((s, i) => s * info.strides[i]),
+    offset,
+    outStrides,
+    0,
+  );
+  return output(backend, info.finalShape, y);
 };
 
 /** PadV2: fill with the constant, then copy x into the interior. */
@@ -95,9 +135,8 @@ export const padV2: NativeKernelFunc = ({ inputs, backend, attrs }) => {
   const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
   const n = sizeOf(outShape);
   if (n < MIN_NATIVE_SIZE) return undefined;
-  const y = new Float32Array(n);
-  const value = Number(attrs?.constantValue ?? 0);
-  if (value !== 0) y.fill(value);
+  const y = alloc(n);
+  y.fill(Number(attrs?.constantValue ?? 0));
   backend.addon.copyRegion(
     xv,
     y,
@@ -115,7 +154,7 @@ export const step: NativeKernelFunc = ({ inputs, backend, attrs }) => {
   const { x } = inputs;
   const xv = f32(backend, x);
   if (!x || !xv || xv.length < MIN_NATIVE_SIZE) return undefined;
-  const y = new Float32Array(xv.length);
+  const y = alloc(xv.length);
   backend.addon.step(xv, y, Number(attrs?.alpha ?? 0));
   return output(backend, x.shape, y);
 };

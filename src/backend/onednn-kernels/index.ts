@@ -21,6 +21,7 @@ import {
   sigmoid,
   slice,
   step,
+  stridedSlice,
   sub,
   sum,
   tanh,
@@ -64,4 +65,5 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernelFunc>> = {
   Min: min,
   Slice: slice,
   PadV2: padV2,
+  StridedSlice: stridedSlice,
 };

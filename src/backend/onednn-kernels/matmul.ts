@@ -1,6 +1,6 @@
 /** Native BatchMatMul and _FusedMatMul (bias over the last axis + activation). */
 import * as tf from "@tensorflow/tfjs";
-import { activationCode, f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
+import { activationCode, alloc, f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
 
 function matmul(
   args: Parameters<NativeKernelFunc>[0],
@@ -45,7 +45,7 @@ function matmul(
     biasv = v;
   }
   const outShape = [...outer, M, N];
-  const c = new Float32Array(sizeOf(outShape));
+  const c = alloc(sizeOf(outShape));
   backend.addon.matmul(
     av,
     bv,

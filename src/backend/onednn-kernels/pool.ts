@@ -4,7 +4,7 @@
  * gradient of its own forward at padded borders, so the two differ there (SAME padding).
  */
 import * as tf from "@tensorflow/tfjs";
-import { f32, type NativeKernelFunc, output, poolShape, sizeOf } from "./util.js";
+import { alloc, f32, type NativeKernelFunc, output, poolShape, sizeOf } from "./util.js";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
 type Rounding = "floor" | "round" | "ceil" | undefined;
@@ -29,7 +29,7 @@ function forward(isMax: boolean): NativeKernelFunc {
     const shape = poolShape(info, isMax);
     const xv = f32(backend, x);
     if (!shape || !xv) return undefined;
-    const y = new Float32Array(sizeOf(info.outShape));
+    const y = alloc(sizeOf(info.outShape));
     backend.addon.pool2dForward(xv, y, shape);
     return output(backend, info.outShape, y);
   };
@@ -46,7 +46,7 @@ function backward(isMax: boolean): NativeKernelFunc {
     if (!shape || !dyv || xv === undefined || sizeOf(dy.shape) !== sizeOf(info.outShape)) {
       return undefined;
     }
-    const dx = new Float32Array(sizeOf(input.shape));
+    const dx = alloc(sizeOf(input.shape));
     backend.addon.pool2dBackward(dyv, xv, dx, shape);
     return output(backend, input.shape, dx);
   };

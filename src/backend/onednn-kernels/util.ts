@@ -26,6 +26,16 @@ export function f32(
   return values instanceof Float32Array ? values : undefined;
 }
 
+/**
+ * An output array of n floats, uninitialised: every native kernel writes all of its outputs,
+ * so skipping calloc's zeroing (4 MB per activation here) saves memory traffic.
+ */
+export function alloc(n: number): Float32Array {
+  if (n < 1024) return new Float32Array(n);
+  const buf = Buffer.allocUnsafeSlow(n * 4);
+  return new Float32Array(buf.buffer, buf.byteOffset, n);
+}
+
 /** Wraps a freshly written Float32Array as a tensor of the backend (no copy). */
 export function output(backend: NativeBackend, shape: number[], values: Float32Array): TensorInfo {
   return backend.makeTensorInfo(shape, "float32", values);
