@@ -17,7 +17,12 @@ import { type Dataset, loadDataset } from "../data/dataset.js";
 import { mixSeed, Rng } from "../data/rng.js";
 import { ConfigError, quote } from "../errors.js";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
-import { loadLatestCheckpoint, type StoredTensor, saveCheckpoint } from "./checkpoint.js";
+import {
+  checkpointDir,
+  loadLatestCheckpoint,
+  type StoredTensor,
+  saveCheckpoint,
+} from "./checkpoint.js";
 import {
   type ExperimentConfig,
   modelOverridesOf,
@@ -242,6 +247,7 @@ export async function runExperiment(
   const createModel = options.buildModel ? undefined : await modelFactory();
 
   fs.mkdirSync(runDir, { recursive: true });
+  removeStaleTempFiles(runDir);
   if (!stored) writeJsonAtomic(files.config, config);
 
   const rng = new Rng(mixSeed(config.seed, 0x1417));
@@ -499,6 +505,16 @@ export async function runExperiment(
   } finally {
     sgd.dispose();
     model.dispose();
+  }
+}
+
+/** Deletes temp files an atomic write killed mid-way left behind (".<name>.<pid>.<hex>.tmp"). */
+function removeStaleTempFiles(runDir: string): void {
+  for (const dir of [runDir, checkpointDir(runDir)]) {
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir)) {
+      if (/^\..+\.\d+\.[0-9a-f]{8}\.tmp$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+    }
   }
 }
 
