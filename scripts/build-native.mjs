@@ -4,7 +4,8 @@
  * `senet-lab setup`. It never fails the install: when g++, libdnnl-dev, Node's headers or
  * node-addon-api are missing, or the compile fails, it prints one line saying why, writes the
  * reason to native/build-status.json (read by src/backend/onednn.ts) and exits 0.
- * SENET_LAB_SKIP_NATIVE=1 skips the build (recorded as the reason).
+ * SENET_LAB_SKIP_NATIVE=1 skips the build (recorded as the reason); SENET_LAB_NATIVE_STATUS
+ * moves the status file (tests).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -15,12 +16,12 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nativeDir = path.join(root, "native");
-const statusFile = path.join(nativeDir, "build-status.json");
+const statusFile = process.env.SENET_LAB_NATIVE_STATUS ?? path.join(nativeDir, "build-status.json");
 const addonFile = path.join(nativeDir, "build", "Release", "senet_onednn.node");
 const require = createRequire(import.meta.url);
 
 function writeStatus(status) {
-  mkdirSync(nativeDir, { recursive: true });
+  mkdirSync(path.dirname(statusFile), { recursive: true });
   const tmp = `${statusFile}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify({ ...status, at: new Date().toISOString() }, null, 2)}\n`);
   renameSync(tmp, statusFile);

@@ -12,10 +12,13 @@ import { fileURLToPath } from "node:url";
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** Where node-gyp leaves the addon. */
-export const ADDON_PATH = path.join(root, "native", "build", "Release", "senet_onednn.node");
-/** Where the build script records its outcome (with the reason when it could not build). */
-export const BUILD_STATUS_PATH = path.join(root, "native", "build-status.json");
+/** Where node-gyp leaves the addon (SENET_LAB_ONEDNN_ADDON overrides, for tests). */
+export const ADDON_PATH =
+  process.env.SENET_LAB_ONEDNN_ADDON ??
+  path.join(root, "native", "build", "Release", "senet_onednn.node");
+/** Where the build script records its outcome, with the reason when it could not build (SENET_LAB_NATIVE_STATUS overrides). */
+export const BUILD_STATUS_PATH =
+  process.env.SENET_LAB_NATIVE_STATUS ?? path.join(root, "native", "build-status.json");
 /** The build script run by `npm install` and by buildNative(). */
 export const BUILD_SCRIPT = path.join(root, "scripts", "build-native.mjs");
 
