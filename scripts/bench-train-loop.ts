@@ -27,7 +27,7 @@ import { runExperiment } from "../src/train/run.js";
 const { values } = parseArgs({
   options: {
     model: { type: "string", default: "resnet20" },
-    set: { type: "string", multiple: true, default: ["depth=8", "width=8", "shortcut=projection"] },
+    set: { type: "string", multiple: true, default: ["depth=8", "width=8"] },
     dataset: { type: "string", default: "fashion-mnist-mini" },
     batch: { type: "string", default: "32" },
     images: { type: "string", default: "512" },

@@ -27,8 +27,6 @@ const tiny = {
   model: "resnet20",
   depth: 8,
   width: 4,
-  // The zoo's "pad" (option A) shortcut uses stridedSlice, which has no gradient in tfjs 4.22.
-  shortcut: "projection",
   trainSubset: 64,
   batchSize: 32,
   lr: 0.05,
