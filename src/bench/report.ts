@@ -93,9 +93,13 @@ export interface BenchReport {
   notes: string[];
   /** Where it ran. */
   machine: {
+    /** CPU model name (os.cpus()). */
     cpu: string;
+    /** Logical cores available to this process. */
     cores: number;
+    /** Total memory, GiB. */
     memoryGiB: number;
+    /** OS, kernel release, architecture. */
     platform: string;
     /** 1-minute load average at start and end: > cores means other work competed for the CPU. */
     loadAverage: { start: number; end: number };
@@ -104,12 +108,19 @@ export interface BenchReport {
   versions: Record<string, string>;
   /** Settings shared by all targets. */
   settings: {
+    /** Images per training step. */
     trainBatch: number;
+    /** Images per inference call. */
     inferBatch: number;
+    /** SGD learning rate. */
     lr: number;
+    /** SGD momentum. */
     momentum: number;
+    /** Threads given to PyTorch and the native backends (wasm and cpu use one). */
     threads: number;
+    /** [H, W, C] of the training input. */
     trainInput: number[];
+    /** [H, W, C] of the inference input. */
     inferInput: number[];
   };
   /** PyTorch first (when run), then the tfjs backends in the order asked. */

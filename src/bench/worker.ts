@@ -23,11 +23,17 @@ export interface WorkerJob {
   workloads: Workload[];
   /** Leak check to run after the workloads, or null. */
   leakCheck: {
+    /** Preset trained. */
     model: string;
+    /** Its resolved config. */
     config: ModelConfig;
+    /** Images per step. */
     batch: number;
+    /** Steps to run. */
     steps: number;
+    /** SGD learning rate. */
     lr: number;
+    /** SGD momentum. */
     momentum: number;
   } | null;
   /** Epoch milliseconds after which remaining workloads are skipped (--quick), or null. */
