@@ -7,9 +7,10 @@ namespace {
 
 const auto kFlags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
 
-// Data as {rows, C, 1, 1} in nhwc order: the same bytes as [rows, C] row-major.
-dnnl::memory::desc dataMd(int64_t rows, int64_t C) {
-  return {{rows, C, 1, 1}, dt::f32, tag::nhwc};
+// Data as {N, C, rows/N, 1} in nhwc order: the same bytes as [rows, C] row-major, with the
+// batch kept separate so oneDNN parallelises over it (one {rows, C} image ran single-threaded).
+dnnl::memory::desc dataMd(int64_t rows, int64_t C, int64_t N) {
+  return {{N, C, rows / N, 1}, dt::f32, tag::nhwc};
 }
 dnnl::memory::desc vecMd(int64_t C) { return {{C}, dt::f32, tag::x}; }
 
@@ -24,8 +25,9 @@ struct BwdEntry : CacheEntry {
   dnnl::memory shift;  // oneDNN 2.6 asks for the shift argument in backward; its value is unused
 };
 
-dnnl::batch_normalization_forward::primitive_desc forwardPd(int64_t rows, int64_t C, float eps) {
-  dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_training, dataMd(rows, C),
+dnnl::batch_normalization_forward::primitive_desc forwardPd(int64_t rows, int64_t C, int64_t N,
+                                                            float eps) {
+  dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_training, dataMd(rows, C, N),
                                             eps, kFlags);
   return {d, engine()};
 }
@@ -37,11 +39,11 @@ float epsArg(const Napi::CallbackInfo& info, size_t i) {
   return eps;
 }
 
-// batchNormForward(x, gamma, beta, y, mean, variance, [rows, C], epsilon)
+// batchNormForward(x, gamma, beta, y, mean, variance, [rows, C, N], epsilon)
 Napi::Value Forward(const Napi::CallbackInfo& info) {
-  auto p = intsArg(info, 6, 2, "shape");
-  int64_t rows = p[0], C = p[1];
-  if (rows < 1 || C < 1) throw Napi::RangeError::New(info.Env(), "invalid batch-norm shape");
+  auto p = intsArg(info, 6, 3, "shape");
+  int64_t rows = p[0], C = p[1], N = p[2];
+  if (rows < 1 || C < 1 || N < 1 || rows % N != 0) throw Napi::RangeError::New(info.Env(), "invalid batch-norm shape");
   float eps = epsArg(info, 7);
   float* x = floatArg(info, 0, rows * C, "x");
   float* g = floatArg(info, 1, C, "gamma");
@@ -53,12 +55,12 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   auto* e = static_cast<FwdEntry*>(cacheGet(key));
   if (!e) {
     auto ne = std::make_unique<FwdEntry>();
-    ne->pd = forwardPd(rows, C, eps);
+    ne->pd = forwardPd(rows, C, N, eps);
     ne->prim = dnnl::batch_normalization_forward(ne->pd);
     e = static_cast<FwdEntry*>(cachePut(key, std::move(ne)));
   }
   auto& st = stream();
-  auto md = dataMd(rows, C);
+  auto md = dataMd(rows, C, N);
   e->prim.execute(st, {{DNNL_ARG_SRC, userMemory(md, x)},
                        {DNNL_ARG_DST, userMemory(md, y)},
                        {DNNL_ARG_SCALE, userMemory(vecMd(C), g)},
@@ -69,11 +71,11 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), e->pd.impl_info_str());
 }
 
-// batchNormBackward(x, dy, gamma, mean, variance, dx, dgamma, dbeta, [rows, C], epsilon)
+// batchNormBackward(x, dy, gamma, mean, variance, dx, dgamma, dbeta, [rows, C, N], epsilon)
 Napi::Value Backward(const Napi::CallbackInfo& info) {
-  auto p = intsArg(info, 8, 2, "shape");
-  int64_t rows = p[0], C = p[1];
-  if (rows < 1 || C < 1) throw Napi::RangeError::New(info.Env(), "invalid batch-norm shape");
+  auto p = intsArg(info, 8, 3, "shape");
+  int64_t rows = p[0], C = p[1], N = p[2];
+  if (rows < 1 || C < 1 || N < 1 || rows % N != 0) throw Napi::RangeError::New(info.Env(), "invalid batch-norm shape");
   float eps = epsArg(info, 9);
   float* x = floatArg(info, 0, rows * C, "x");
   float* dy = floatArg(info, 1, rows * C, "dy");
@@ -87,16 +89,16 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   auto* e = static_cast<BwdEntry*>(cacheGet(key));
   if (!e) {
     auto ne = std::make_unique<BwdEntry>();
-    auto md = dataMd(rows, C);
+    auto md = dataMd(rows, C, N);
     dnnl::batch_normalization_backward::desc d(dnnl::prop_kind::backward, md, md, eps, kFlags);
     ne->pd = dnnl::batch_normalization_backward::primitive_desc(d, engine(),
-                                                                forwardPd(rows, C, eps));
+                                                                forwardPd(rows, C, N, eps));
     ne->prim = dnnl::batch_normalization_backward(ne->pd);
     ne->shift = dnnl::memory(vecMd(C), engine());
     e = static_cast<BwdEntry*>(cachePut(key, std::move(ne)));
   }
   auto& st = stream();
-  auto md = dataMd(rows, C);
+  auto md = dataMd(rows, C, N);
   e->prim.execute(st, {{DNNL_ARG_SRC, userMemory(md, x)},
                        {DNNL_ARG_DIFF_DST, userMemory(md, dy)},
                        {DNNL_ARG_SCALE, userMemory(vecMd(C), g)},

@@ -108,7 +108,7 @@ export function fusedBatchNorm(
     yValues = alloc(x.size);
     const m = new Float32Array(c);
     const v = new Float32Array(c);
-    backend.addon.batchNormForward(xv, gv, bv, yValues, m, v, [rows, c], epsilon);
+    backend.addon.batchNormForward(xv, gv, bv, yValues, m, v, [rows, c, x.shape[0]], epsilon);
     mean = tf.tensor1d(m);
     variance = tf.tensor1d(v);
     stats.nativeForward++;
@@ -139,7 +139,18 @@ export function fusedBatchNorm(
         const dx = alloc(sx.size);
         const dg = new Float32Array(c);
         const db = new Float32Array(c);
-        nb.addon.batchNormBackward(sxv, dyv, sgv, smv, svv, dx, dg, db, [rows, c], epsilon);
+        nb.addon.batchNormBackward(
+          sxv,
+          dyv,
+          sgv,
+          smv,
+          svv,
+          dx,
+          dg,
+          db,
+          [rows, c, x.shape[0]],
+          epsilon,
+        );
         stats.nativeBackward++;
         return [tf.tensor(dx, sx.shape), tf.tensor1d(dg), tf.tensor1d(db)];
       }

@@ -83,7 +83,7 @@ export interface OnednnAddon {
     dx: Float32Array,
     shape: number[],
   ): string;
-  /** Training batch norm over [rows, C]; writes y, batch mean and biased variance. */
+  /** Training batch norm over [rows, C] (rows a multiple of the batch N); writes y, batch mean and biased variance; shape = [rows, C, N]. */
   batchNormForward(
     x: Float32Array,
     gamma: Float32Array,
@@ -91,7 +91,7 @@ export interface OnednnAddon {
     y: Float32Array,
     mean: Float32Array,
     variance: Float32Array,
-    shape: [number, number],
+    shape: [number, number, number],
     epsilon: number,
   ): string;
   /** Batch-norm gradient: dx, dgamma, dbeta. */
@@ -104,7 +104,7 @@ export interface OnednnAddon {
     dx: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,
-    shape: [number, number],
+    shape: [number, number, number],
     epsilon: number,
   ): string;
   /** c = a (op) b; b's dims equal a's or are 1 (broadcast); same rank, 1..6. */
@@ -130,8 +130,8 @@ export interface OnednnAddon {
   ): void;
   /** y = x > 0 ? 1 : alpha (NaN stays NaN), as tfjs's Step. */
   step(x: Float32Array, y: Float32Array, alpha: number): void;
-  /** Reduction of x over the axes where yDims is 1 (and xDims is not). */
-  reduce(x: Float32Array, y: Float32Array, xDims: number[], yDims: number[], op: number): void;
+  /** y[p, s] = op over q of x[p, q, s]; shape = [P, Q, S]. */
+  reduce(x: Float32Array, y: Float32Array, shape: [number, number, number], op: number): void;
   /** Copies the region of src at srcOffsets into dst at dstOffsets (slice, pad). */
   copyRegion(
     src: Float32Array,

@@ -15,6 +15,29 @@ function same(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
+/**
+ * Merges adjacent axes that broadcast alike ([N,H,W,C] * [N,1,1,C] -> [N,HW,C] * [N,1,C]):
+ * oneDNN's jit binary kernels take few, plain dimensions; 4-D plain shapes ran a slower path.
+ */
+export function collapseBroadcast(a: number[], b: number[]): [number[], number[]] {
+  const ad: number[] = [];
+  const bd: number[] = [];
+  let last: boolean | undefined;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === 1) continue;
+    const bc = b[i] === 1;
+    if (last !== undefined && bc === last) {
+      ad[ad.length - 1] *= a[i];
+      bd[bd.length - 1] *= b[i];
+    } else {
+      ad.push(a[i]);
+      bd.push(b[i]);
+    }
+    last = bc;
+  }
+  return ad.length === 0 ? [[1], [1]] : [ad, bd];
+}
+
 function binary(op: number, commutative: boolean): NativeKernelFunc {
   return ({ inputs, backend }) => {
     const { a, b } = inputs;
@@ -37,7 +60,8 @@ function binary(op: number, commutative: boolean): NativeKernelFunc {
       [first, second] = [second, first];
     }
     const c = alloc(n);
-    backend.addon.binary(first.v, second.v, c, first.dims, second.dims, op);
+    const [ad, bd] = collapseBroadcast(first.dims, second.dims);
+    backend.addon.binary(first.v, second.v, c, ad, bd, op);
     return output(backend, outShape, c);
   };
 }
@@ -60,9 +84,20 @@ function reduce(op: number, axisAttr: string): NativeKernelFunc {
     if (!x || !xv || xv.length < MIN_NATIVE_SIZE || x.shape.length > 6) return undefined;
     const axes = tf.util.parseAxisParam(attrs?.[axisAttr] as number | number[], x.shape);
     if (axes.length === 0) return undefined;
+    // Only one contiguous block of reduced axes (size-1 axes count as either): x as [P, Q, S].
+    const reduced = x.shape.map((d, i) => axes.includes(i) && d !== 1);
+    const first = reduced.indexOf(true);
+    const last = reduced.lastIndexOf(true);
+    if (first < 0) return undefined;
+    for (let i = first; i <= last; i++) {
+      if (!reduced[i] && x.shape[i] !== 1) return undefined;
+    }
+    const P = sizeOf(x.shape.slice(0, first));
+    const Q = sizeOf(x.shape.slice(first, last + 1));
+    const S = sizeOf(x.shape.slice(last + 1));
     const yDims = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-    const y = alloc(sizeOf(yDims));
-    backend.addon.reduce(xv, y, x.shape, yDims, op);
+    const y = alloc(P * S);
+    backend.addon.reduce(xv, y, [P, Q, S], op);
     const outShape = attrs?.keepDims ? yDims : x.shape.filter((_, i) => !axes.includes(i));
     return output(backend, outShape, y);
   };
