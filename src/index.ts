@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 export * from "./backend/index.js";
+export * from "./backend/onednn-api.js";
 export * from "./bench/index.js";
 export * from "./complexity/index.js";
 export * from "./data/index.js";

@@ -1,0 +1,24 @@
+/** Public API of the native oneDNN backend and the fused batch norm (re-exported by the package root). */
+
+export {
+  type FusedBatchNormResult,
+  fusedBatchNorm,
+  fusedBatchNormStats,
+} from "./fused-batchnorm.js";
+export {
+  FusedBatchNormalization,
+  type FusedBatchNormalizationLayerArgs,
+  fusedBatchNormalization,
+} from "./fused-batchnorm-layer.js";
+export {
+  buildNative,
+  type KernelCounts,
+  NATIVE_KERNEL_NAMES,
+  type NativeBuildStatus,
+  nativeBuildStatus,
+  nativeKernelCounts,
+  ONEDNN_BACKEND,
+  OnednnBackend,
+  registerOnednnBackend,
+  resetNativeKernelCounts,
+} from "./onednn.js";
