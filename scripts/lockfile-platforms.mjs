@@ -55,7 +55,13 @@ if (process.argv.includes("--check")) {
   process.exit(0);
 }
 if (added.length) {
-  lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+  lock.packages = Object.fromEntries(
+    Object.entries(packages).sort(([a], [b]) =>
+      a === "" ? -1 : b === "" ? 1 : a.localeCompare(b),
+    ),
+  );
   fs.writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 }
-console.log(`lockfile: added ${added.length} other-platform entries${skipped.length ? `; could not add: ${skipped.join(", ")}` : ""}`);
+console.log(
+  `lockfile: added ${added.length} other-platform entries${skipped.length ? `; could not add: ${skipped.join(", ")}` : ""}`,
+);

@@ -95,7 +95,7 @@ export async function runNotebook(options: NotebookRunOptions): Promise<Notebook
   );
   const html =
     options.html === true
-      ? output.replace(/\.ipynb$/, "") + ".html"
+      ? `${output.replace(/\.ipynb$/, "")}.html`
       : options.html
         ? path.resolve(options.html)
         : undefined;

@@ -16,6 +16,20 @@ export interface KernelOutput {
   text: string;
 }
 
+/** The fields of a Jupyter wire message this client reads. */
+interface JupyterMessage {
+  header: { msg_type: string };
+  parent_header?: { msg_id?: string };
+  content: {
+    text?: string;
+    data?: Record<string, string>;
+    ename?: string;
+    evalue?: string;
+    execution_state?: string;
+    status?: string;
+  };
+}
+
 /** A kernel session on a running server. */
 export interface ServerSession {
   /** Executes one cell's code; resolves with its outputs and whether it failed. */
@@ -73,10 +87,10 @@ export async function openSession(
     ws.onerror = () => reject(new NotebookError(`could not open ${wsUrl}`));
   });
   const clientSession = randomUUID();
-  const waiting = new Map<string, (msg: Record<string, any>) => void>();
+  const waiting = new Map<string, (msg: JupyterMessage) => void>();
   ws.onmessage = (ev: MessageEvent) => {
-    const msg = JSON.parse(String(ev.data)) as Record<string, any>;
-    const parent = msg.parent_header?.msg_id as string | undefined;
+    const msg = JSON.parse(String(ev.data)) as JupyterMessage;
+    const parent = msg.parent_header?.msg_id;
     if (parent) waiting.get(parent)?.(msg);
   };
   const execute = (code: string) =>
@@ -94,10 +108,10 @@ export async function openSession(
       };
       waiting.set(id, (msg) => {
         const type = msg.header.msg_type as string;
-        const c = msg.content as Record<string, any>;
-        if (type === "stream") outputs.push({ type, text: c.text });
+        const c = msg.content;
+        if (type === "stream") outputs.push({ type, text: c.text ?? "" });
         else if (type === "display_data" || type === "execute_result") {
-          outputs.push({ type, text: c.data["text/html"] ?? c.data["text/plain"] ?? "" });
+          outputs.push({ type, text: c.data?.["text/html"] ?? c.data?.["text/plain"] ?? "" });
         } else if (type === "error") {
           ok = false;
           outputs.push({ type, text: `${c.ename}: ${c.evalue}` });
