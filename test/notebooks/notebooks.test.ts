@@ -76,7 +76,9 @@ describe.skipIf(!hasJupyter)("research notebooks, smoke preset (real tslab kerne
         (c) => c.cell_type === "code",
       );
       const html = cells.map(htmlOf).join("\n");
-      const tables = html.match(/<table class="senet-lab-table"[\s\S]*?<\/table>/g) ?? [];
+      // showTable's HTML (src/report): a <table> inside an element of class senet-lab-table.
+      const tables = html.match(/<table[\s>][\s\S]*?<\/table>/g) ?? [];
+      expect(html, "a table from src/report").toContain("senet-lab-table");
       expect(tables.length, "a danfojs table").toBeGreaterThan(0);
       for (const t of tables) expect(t).not.toMatch(/\bNaN\b|undefined/);
       expect(html.match(/class="senet-lab-plot"/g)?.length ?? 0, "a Plotly chart").toBeGreaterThan(
