@@ -108,6 +108,7 @@ export const LAYER_RULES: Record<string, (input: RuleInput) => LayerCost> = {
   SpatialGroupEnhance: sgeCost,
   InputLayer: free,
   BatchNormalization: free,
+  FusedBatchNormalization: free,
   ReLU: free,
   Activation: free,
   Add: free,

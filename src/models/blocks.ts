@@ -12,6 +12,7 @@
  * addition.)
  */
 import * as tf from "@tensorflow/tfjs";
+import { fusedBatchNormalization } from "../backend/fused-batchnorm-layer.js";
 import type { INTEGRATIONS, ModelConfig, PLACEMENTS, STRIDE_INS } from "./config.js";
 import { GroupedConv2D } from "./grouped-conv.js";
 import { convInitializer, initMode } from "./init.js";
@@ -44,7 +45,9 @@ export const BN_MOMENTUM = 0.9;
  * this, so a fused or native implementation can later be swapped in here alone.
  */
 export function batchNorm(name: string): tf.layers.Layer {
-  return tf.layers.batchNormalization({
+  // Same arguments and weights as tf.layers.batchNormalization; its training step is one fused
+  // op (native oneDNN forward/backward on the onednn backend, where it is worth 3-4x a step).
+  return fusedBatchNormalization({
     axis: -1,
     epsilon: BN_EPSILON,
     momentum: BN_MOMENTUM,

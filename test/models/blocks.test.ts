@@ -76,8 +76,13 @@ describe("the one batch-norm factory", () => {
   it("creates every BN layer of every architecture (PyTorch eps and momentum)", () => {
     for (const name of ["resnet20", "resnet164", "resnet18", "resnext50_32x4d", "mobilenet_v1"]) {
       const m = shapeOnly(name, {});
-      const bns = m.layers.filter((l) => l.getClassName() === "BatchNormalization");
+      const bns = m.layers.filter((l) => l.getClassName() === "FusedBatchNormalization");
       expect(bns.length, name).toBeGreaterThan(0);
+      // No BN layer bypasses the factory (plain tfjs BN would miss the fused training step).
+      expect(
+        m.layers.filter((l) => l.getClassName() === "BatchNormalization"),
+        name,
+      ).toEqual([]);
       for (const bn of bns) {
         const cfg = bn.getConfig();
         expect(cfg.epsilon, bn.name).toBe(BN_EPSILON);
