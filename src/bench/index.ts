@@ -3,6 +3,7 @@ export * from "./leak-check.js";
 export * from "./measure.js";
 export * from "./options.js";
 export * from "./plan.js";
+export * from "./protocol.js";
 export * from "./report.js";
 export * from "./run.js";
 export * from "./train-step.js";

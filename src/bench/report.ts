@@ -6,7 +6,7 @@
 import type { LeakCheckResult } from "./leak-check.js";
 import { type TimingStats, timingStats } from "./measure.js";
 import type { BenchTarget, SkippedWorkload, Workload } from "./plan.js";
-import type { WorkerWorkloadResult } from "./worker.js";
+import type { WorkerWorkloadResult } from "./protocol.js";
 
 /** Identifies the file format; bump on incompatible changes. */
 export const BENCH_SCHEMA = "senet-lab/bench@1";

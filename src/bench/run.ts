@@ -11,10 +11,10 @@ import type { BackendName } from "../backend/index.js";
 import { PROJECT_ROOT, writeJsonAtomic } from "../util/fs.js";
 import { type BenchOptions, resolveBenchOptions } from "./options.js";
 import { CPU_FULL_PLAN, planWorkloads, QUICK_DEADLINE_SECONDS } from "./plan.js";
+import { RESULT_PREFIX, type WorkerJob, type WorkerOutput } from "./protocol.js";
 import { BENCH_SCHEMA, type BenchReport, buildTargets, type RawTarget } from "./report.js";
 import { runChild } from "./spawn.js";
 import { runTorch } from "./torch.js";
-import { RESULT_PREFIX, type WorkerJob, type WorkerOutput } from "./worker.js";
 
 const require = createRequire(import.meta.url);
 

@@ -7,9 +7,9 @@ import path from "node:path";
 import { SYSTEM_PYTHON } from "../setup/system.js";
 import { PROJECT_ROOT } from "../util/fs.js";
 import type { Workload } from "./plan.js";
+import type { WorkerWorkloadResult } from "./protocol.js";
 import type { RawTarget } from "./report.js";
 import { runChild } from "./spawn.js";
-import type { WorkerWorkloadResult } from "./worker.js";
 
 /** The script that builds and times the PyTorch networks. */
 export const TORCH_SCRIPT = path.join(PROJECT_ROOT, "scripts", "bench", "torch_bench.py");

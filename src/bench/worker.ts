@@ -2,79 +2,22 @@
  * The benchmark's child process: one per backend, so backends never share a process (tfjs keeps
  * global state, the wasm module and native thread pools stay put once loaded). Started by
  * runBench as `node --import tsx worker.ts <job JSON>`; prints one line
- * `RESULT_PREFIX<WorkerOutput JSON>` on stdout and progress on stderr.
+ * `RESULT_PREFIX<WorkerOutput JSON>` on stdout and progress on stderr. Nothing imports this
+ * module but the child itself (the message types live in protocol.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, initBackend } from "../backend/index.js";
-import { buildModel, type ModelConfig } from "../models/index.js";
+import { initBackend } from "../backend/index.js";
+import { buildModel } from "../models/index.js";
 import { type LeakCheckResult, runLeakCheck } from "./leak-check.js";
 import { peakRssMiB, resetPeakRss, timeCalls } from "./measure.js";
 import type { Workload } from "./plan.js";
+import {
+  RESULT_PREFIX,
+  type WorkerJob,
+  type WorkerOutput,
+  type WorkerWorkloadResult,
+} from "./protocol.js";
 import { makeInference, makeSgdStep } from "./train-step.js";
-
-/** Marks the result line among anything else a library might print on stdout. */
-export const RESULT_PREFIX = "@@senet-lab-bench@@";
-
-/** What the parent asks a worker to do. */
-export interface WorkerJob {
-  /** The tfjs backend to load (by our name). */
-  backend: BackendName;
-  /** Workloads in order. */
-  workloads: Workload[];
-  /** Leak check to run after the workloads, or null. */
-  leakCheck: {
-    /** Preset trained. */
-    model: string;
-    /** Its resolved config. */
-    config: ModelConfig;
-    /** Images per step. */
-    batch: number;
-    /** Steps to run. */
-    steps: number;
-    /** SGD learning rate. */
-    lr: number;
-    /** SGD momentum. */
-    momentum: number;
-  } | null;
-  /** Epoch milliseconds after which remaining workloads are skipped (--quick), or null. */
-  deadline: number | null;
-}
-
-/** One workload's raw measurements. */
-export interface WorkerWorkloadResult {
-  /** Workload id. */
-  id: string;
-  /** Milliseconds of each timed call (empty when skipped or failed). */
-  timesMs: number[];
-  /** Peak RSS while building and running this workload (MiB), null if not measurable. */
-  peakRssMiB: number | null;
-  /** tf.memory().numTensors after the workload (model disposed) minus before. */
-  numTensorsLeaked: number;
-  /** Error message if the workload threw. */
-  error?: string;
-  /** Why it was not run (deadline). */
-  skipped?: string;
-}
-
-/** The worker's report. */
-export interface WorkerOutput {
-  /** Backend asked for. */
-  backend: BackendName;
-  /** Whether it loaded. */
-  available: boolean;
-  /** Why not, when it did not. */
-  reason?: string;
-  /** The loader's one-line description (library, version, threads). */
-  detail?: string;
-  /** Threads setting of native backends. */
-  threads?: number;
-  /** Per-workload results, in job order. */
-  results: WorkerWorkloadResult[];
-  /** Leak check, if asked for. */
-  leakCheck?: LeakCheckResult;
-  /** Peak RSS of the whole child process (MiB). */
-  processPeakRssMiB: number;
-}
 
 async function runWorkload(w: Workload): Promise<WorkerWorkloadResult> {
   const canReset = resetPeakRss();
@@ -178,7 +121,10 @@ export async function runWorkerJob(job: WorkerJob): Promise<WorkerOutput> {
 
 // Entry point when started as a child process.
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  // No top-level await: should anything ever import this module through require() (tslab
+  // loads the package that way), top-level await would make it refuse the whole module.
   const job = JSON.parse(process.argv[2] ?? "null") as WorkerJob;
-  const out = await runWorkerJob(job);
-  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(out)}\n`);
+  void runWorkerJob(job).then((out) => {
+    process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(out)}\n`);
+  });
 }
