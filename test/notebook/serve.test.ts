@@ -24,8 +24,8 @@ describe.skipIf(!hasServer)("npm run notebook: the interactive server", () => {
         }
         const text = all.join("\n");
         expect(text).toContain("norm(I_16) = 4.0000");
-        expect(text).toContain('<table id="smoke-table">');
-        expect(text).toContain('Plotly.newPlot("smoke-plot"');
+        expect(text).toContain('<div class="senet-lab-table">');
+        expect(text).toContain('class="senet-lab-plot"');
       } finally {
         await session.close();
       }
