@@ -2,7 +2,9 @@
  * One loader per backend. Each registers its tfjs backend and returns what runs, or throws an
  * Error whose message is the reason it cannot load here (shown by `senet-lab env`).
  */
+import fs from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { LoadedBackend } from "./index.js";
 
@@ -12,6 +14,24 @@ const require = createRequire(import.meta.url);
 export async function loadTensorflow(): Promise<LoadedBackend> {
   const failures: string[] = [];
   for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    let dir: string;
+    try {
+      dir = path.dirname(require.resolve(`${pkg}/package.json`));
+    } catch {
+      continue; // not installed
+    }
+    // A failed libtensorflow download leaves the package without its binding. Requiring it
+    // anyway registers ~150 kernels before failing (and warns on every retry), so look first.
+    const lib = path.join(dir, "lib");
+    const hasBinding =
+      fs.existsSync(lib) &&
+      fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, "tfjs_binding.node")));
+    if (!hasBinding) {
+      failures.push(
+        `${pkg} is installed without its libtensorflow binary (the download at install time failed)`,
+      );
+      continue;
+    }
     try {
       require(pkg);
       const version = (require(`${pkg}/package.json`) as { version: string }).version;

@@ -42,7 +42,7 @@ export async function environmentReport(): Promise<Record<string, unknown>> {
   const info = await initBackend(undefined, { quiet: true });
   const system = checkSystem();
   const missing = system.filter((s) => !s.present).map((s) => s.piece);
-  const embedded = path.join(PROJECT_ROOT, "data");
+  const embedded = path.join(PROJECT_ROOT, "data", "fashion-mnist-mini");
   return {
     backend: { chosen: info.name, line: describeBackend(info), all: backends },
     threads: threadCount(),
@@ -74,12 +74,12 @@ export async function environmentReport(): Promise<Record<string, unknown>> {
       "fashion-mnist": fs.existsSync(path.join(DEBIAN_FASHION_MNIST, "train-images-idx3-ubyte.gz"))
         ? DEBIAN_FASHION_MNIST
         : "missing",
-      embedded: fs.existsSync(embedded)
-        ? fs.readdirSync(embedded).filter((f) => f.endsWith(".gz")).length > 0
-          ? "data/ (Fashion-MNIST subset)"
-          : "missing"
+      "fashion-mnist-mini": fs.existsSync(path.join(embedded, "train-images-idx3-ubyte.gz"))
+        ? "data/fashion-mnist-mini (embedded 2,000/500 subset)"
         : "missing",
-      cifar: process.env.SENET_LAB_CIFAR_DIR ?? "not configured (set SENET_LAB_CIFAR_DIR)",
+      cifar: process.env.SENET_LAB_DATA_DIR
+        ? `looked for under SENET_LAB_DATA_DIR=${process.env.SENET_LAB_DATA_DIR}`
+        : "not configured (download it and set SENET_LAB_DATA_DIR, see README)",
     },
     fix:
       missing.length > 0
