@@ -99,7 +99,8 @@ describe.skipIf(!checkSystem().find((s) => s.piece.id === "jupyter")?.present)(
       () => {
         expect(smokeHtml, "the smoke test above must run first").toBeTruthy();
         const dom = renderedDom(smokeHtml);
-        const plot = dom.slice(dom.indexOf('class="senet-lab-plot"'));
+        const plot = dom.slice(dom.search(/class="senet-lab-plot/));
+        expect(dom.search(/class="senet-lab-plot/)).toBeGreaterThan(0);
         // Plotly draws SVG into the div only if its bundle loaded and ran in the page.
         expect(plot).toMatch(/class="main-svg"/);
         expect(dom).toContain("smoke-table");
