@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   activationCode,
   alloc,
+  convForward,
   convShape,
   f32,
   type NativeKernelFunc,
@@ -41,24 +42,7 @@ function forward(
     dataFormatOf(attrs),
   );
   const shape = convShape(info, 1);
-  const xv = f32(backend, x);
-  const wv = f32(backend, filter);
-  if (!shape || !xv || !wv) return undefined;
-  let bv: Float32Array | null = null;
-  if (bias) {
-    const b = f32(backend, bias);
-    if (
-      !b ||
-      b.length !== info.outChannels ||
-      bias.shape[bias.shape.length - 1] !== info.outChannels
-    ) {
-      return undefined;
-    }
-    bv = b;
-  }
-  const y = alloc(sizeOf(info.outShape));
-  backend.addon.conv2dForward(xv, wv, bv, y, shape, act, Number(leakyreluAlpha ?? 0.2));
-  return output(backend, info.outShape, y);
+  return convForward(backend, info, shape, x, filter, bias, act, leakyreluAlpha);
 }
 
 /** Conv2D: y = conv(x, filter). */

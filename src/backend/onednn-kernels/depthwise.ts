@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   activationCode,
   alloc,
+  convForward,
   convShape,
   f32,
   type NativeKernelFunc,
@@ -45,24 +46,7 @@ function forward(
   if (act === undefined) return undefined;
   const info = depthwiseInfo(x.shape as Shape4, filter.shape as Shape4, attrs);
   const shape = convShape(info, info.inChannels);
-  const xv = f32(backend, x);
-  const wv = f32(backend, filter);
-  if (!shape || !xv || !wv) return undefined;
-  let bv: Float32Array | null = null;
-  if (bias) {
-    const b = f32(backend, bias);
-    if (
-      !b ||
-      b.length !== info.outChannels ||
-      bias.shape[bias.shape.length - 1] !== info.outChannels
-    ) {
-      return undefined;
-    }
-    bv = b;
-  }
-  const y = alloc(sizeOf(info.outShape));
-  backend.addon.conv2dForward(xv, wv, bv, y, shape, act, Number(leakyreluAlpha ?? 0.2));
-  return output(backend, info.outShape, y);
+  return convForward(backend, info, shape, x, filter, bias, act, leakyreluAlpha);
 }
 
 /** DepthwiseConv2dNative. */

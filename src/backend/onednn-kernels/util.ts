@@ -144,3 +144,38 @@ export function poolShape(info: backend_util.Conv2DInfo, isMax: boolean): number
     isMax ? 1 : 0,
   ];
 }
+
+/**
+ * The native call shared by Conv2D/FusedConv2D and the depthwise kernels (groups live in
+ * `shape`). Undefined when an input is not float32 or the bias does not match the output
+ * channels, so the caller falls back to the cpu kernel.
+ */
+export function convForward(
+  backend: NativeBackend,
+  info: backend_util.Conv2DInfo,
+  shape: number[] | undefined,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | null | undefined,
+  act: number,
+  leakyreluAlpha: unknown,
+): TensorInfo | undefined {
+  const xv = f32(backend, x);
+  const wv = f32(backend, filter);
+  if (!shape || !xv || !wv) return undefined;
+  let bv: Float32Array | null = null;
+  if (bias) {
+    const b = f32(backend, bias);
+    if (
+      !b ||
+      b.length !== info.outChannels ||
+      bias.shape[bias.shape.length - 1] !== info.outChannels
+    ) {
+      return undefined;
+    }
+    bv = b;
+  }
+  const y = alloc(sizeOf(info.outShape));
+  backend.addon.conv2dForward(xv, wv, bv, y, shape, act, Number(leakyreluAlpha ?? 0.2));
+  return output(backend, info.outShape, y);
+}
