@@ -1,11 +1,15 @@
 /** Tables and charts from sweeps: danfojs frames, mean ± std over seeds, pivots, Plotly. */
+export * from "./compare.js";
 export * from "./format.js";
 export * from "./load.js";
+export * from "./notebook-sweep.js";
+export * from "./numbers.js";
 export * from "./paper.js";
 export * from "./pivot.js";
 export * from "./plot.js";
 export * from "./plotly-bundle.js";
 export * from "./show.js";
+export * from "./stats.js";
 export * from "./summarize.js";
 export * from "./table.js";
 export * from "./tslab.js";

@@ -1,0 +1,297 @@
+/**
+ * The variant comparison the ablation notebooks print: per-seed values, the comparison table,
+ * the verdict lines and the error-bar chart. The strings are held to the code the notebooks
+ * carried inline before it moved into the library (copied below as OLD_*), on many random
+ * samples, so the executed notebooks' conclusions read the same.
+ */
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/errors.js";
+import {
+  compareVariants,
+  printVerdicts,
+  valuesOf,
+  variantErrorBars,
+  variantRows,
+} from "../../src/report/compare.js";
+import { resultsPath } from "../../src/report/format.js";
+import { notebookSweepRoot, runNotebookSweep } from "../../src/report/notebook-sweep.js";
+import { frameRows } from "../../src/report/summarize.js";
+import { ACC, writeFixtureSweep } from "./fixture.js";
+
+// ---- the notebooks' former inline code (cells 5 and 6 of notebooks 02–07); two literals written as
+// the doubles they denote (Biome refuses digits a double cannot hold) ----
+function oldLogGamma(x: number): number {
+  const c = [
+    76.18009172947146, -86.50532032941678, 24.01409824083091, -1.231739572450155,
+    0.1208650973866179e-2, -0.5395239384953e-5,
+  ];
+  let y = x;
+  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
+  let ser = 1.000000000190015;
+  for (const ci of c) ser += ci / ++y;
+  return -tmp + Math.log((2.5066282746310007 * ser) / x);
+}
+function oldBetaCf(a: number, b: number, x: number): number {
+  const tiny = 1e-30;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  d = 1 / (Math.abs(d) < tiny ? tiny : d);
+  let h = d;
+  for (let m = 1; m <= 200; m++) {
+    const m2 = 2 * m;
+    for (const aa of [
+      (m * (b - m) * x) / ((a + m2 - 1) * (a + m2)),
+      (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1)),
+    ]) {
+      d = 1 + aa * d;
+      d = 1 / (Math.abs(d) < tiny ? tiny : d);
+      c = 1 + aa / c;
+      if (Math.abs(c) < tiny) c = tiny;
+      h *= d * c;
+    }
+  }
+  return h;
+}
+function oldIncBeta(a: number, b: number, x: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(
+    oldLogGamma(a + b) - oldLogGamma(a) - oldLogGamma(b) + a * Math.log(x) + b * Math.log(1 - x),
+  );
+  return x < (a + 1) / (a + b + 2)
+    ? (front * oldBetaCf(a, b, x)) / a
+    : 1 - (front * oldBetaCf(b, a, 1 - x)) / b;
+}
+const oldMean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+const oldStd = (xs: number[]) =>
+  xs.length < 2
+    ? Number.NaN
+    : Math.sqrt(xs.reduce((s, v) => s + (v - oldMean(xs)) ** 2, 0) / (xs.length - 1));
+function oldWelch(a: number[], b: number[]) {
+  const diff = oldMean(a) - oldMean(b);
+  const va = oldStd(a) ** 2 / a.length;
+  const vb = oldStd(b) ** 2 / b.length;
+  const se = Math.sqrt(va + vb);
+  const t = diff / se;
+  const df = (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
+  const p =
+    Number.isFinite(t) && Number.isFinite(df)
+      ? oldIncBeta(df / 2, 0.5, df / (df + t * t))
+      : Number.NaN;
+  return { diff, se, t, df, p, na: a.length, nb: b.length };
+}
+function oldVerdict(w: ReturnType<typeof oldWelch>, lowerIsBetter = true): string {
+  if (w.na < 2 || w.nb < 2) return `n=${w.na} vs ${w.nb}: too few seeds to test`;
+  if (!Number.isFinite(w.p)) return w.diff === 0 ? "identical" : "no spread: cannot test";
+  if (w.p >= 0.05) return "within noise (p ≥ 0.05)";
+  return w.diff < 0 === lowerIsBetter ? "better (p < 0.05)" : "worse (p < 0.05)";
+}
+const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "—");
+const signed = (x: number, d = 2) =>
+  Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${x.toFixed(d)}` : "—";
+function oldCompareRow(
+  xs: number[],
+  base: number[],
+  v: string,
+  baseline: string,
+  metric: string,
+  paper: Record<string, number>,
+) {
+  const w = oldWelch(xs, base);
+  const pv = paper[v];
+  const pb = paper[baseline];
+  return {
+    variant: v,
+    n: xs.length,
+    [`${metric} mean ± std`]: `${fmt(oldMean(xs))} ± ${fmt(oldStd(xs))}`,
+    [`Δ vs ${baseline}`]: v === baseline ? "—" : `${signed(w.diff)} ± ${fmt(w.se)}`,
+    t: v === baseline ? "—" : fmt(w.t),
+    p: v === baseline ? "—" : fmt(w.p, 3),
+    verdict: v === baseline ? "(reference)" : oldVerdict(w),
+    "paper top-1 err": pv === undefined ? "—" : fmt(pv),
+    "paper Δ": pv === undefined || pb === undefined || v === baseline ? "—" : signed(pv - pb),
+  };
+}
+
+/** A small deterministic generator (mulberry32) for the random samples. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Rows as the notebooks build them: one per run, labelled, some not completed. */
+function makeRows(rand: () => number) {
+  const rows: Record<string, unknown>[] = [];
+  const variants = ["baseline", "a", "b", "c"];
+  for (const v of variants) {
+    const n = Math.floor(rand() * 6); // 0 … 5 seeds
+    const shift = (rand() - 0.5) * 4;
+    const spread = rand() < 0.15 ? 0 : rand() * 2;
+    for (let s = 0; s < n; s++) {
+      const x = Math.round((20 + shift + (rand() - 0.5) * spread) * 100) / 100;
+      rows.push({ variant: v, seed: s, status: "completed", testError: x });
+    }
+    rows.push({ variant: v, seed: 99, status: "diverged", testError: 90 });
+  }
+  return { rows, variants };
+}
+
+describe("compareVariants / printVerdicts against the notebooks' former code", () => {
+  it("prints the same table and verdict lines on 400 random ablations", () => {
+    const rand = rng(7);
+    const paper = { baseline: 23.3, a: 22.29, c: 22.72 };
+    let testable = 0;
+    let significant = 0;
+    for (let i = 0; i < 400; i++) {
+      const { rows, variants } = makeRows(rand);
+      const base = valuesOf(rows, "baseline", "testError");
+      const want = variants.map((v) =>
+        oldCompareRow(valuesOf(rows, v, "testError"), base, v, "baseline", "testError", paper),
+      );
+      expect(frameRows(compareVariants(rows, variants, "baseline", "testError", paper))).toEqual(
+        want,
+      );
+      const lines: string[] = [];
+      printVerdicts(rows, variants, "baseline", paper, { print: (l) => lines.push(l) });
+      const wantLines = variants.slice(1).map((v) => {
+        const w = oldWelch(valuesOf(rows, v, "testError"), base);
+        if (Number.isFinite(w.p)) testable++;
+        if (w.p < 0.05) significant++;
+        const p =
+          paper[v as keyof typeof paper] !== undefined
+            ? ` (paper: ${signed(paper[v as keyof typeof paper] - paper.baseline)} pp)`
+            : "";
+        return `${v} − baseline: ${signed(w.diff)} pp top-1 error, t = ${fmt(w.t)}, p = ${fmt(w.p, 3)} → ${oldVerdict(w)}${p}`;
+      });
+      expect(lines).toEqual(wantLines);
+    }
+    // The random ablations cover every branch: testable, significant, and not.
+    expect(testable).toBeGreaterThan(300);
+    expect(significant).toBeGreaterThan(50);
+  });
+
+  it("valuesOf keeps completed runs with a finite value, in order", () => {
+    const rows = [
+      { variant: "x", status: "completed", m: 2 },
+      { variant: "x", status: "diverged", m: 3 },
+      { variant: "x", status: "completed", m: Number.NaN },
+      { variant: "y", status: "completed", m: 5 },
+      { variant: "x", status: "completed", m: "7" },
+    ];
+    expect(valuesOf(rows, "x", "m")).toEqual([2, 7]);
+    expect(valuesOf(rows, "z", "m")).toEqual([]);
+  });
+
+  it("a hand-computed table: accuracy (higher is better), custom paper column", () => {
+    const rows = [0.9, 0.91, 0.92].map((m, i) => ({
+      variant: "base",
+      seed: i,
+      status: "completed",
+      acc: m,
+    }));
+    rows.push(
+      ...[0.95, 0.96, 0.97].map((m, i) => ({
+        variant: "se",
+        seed: i,
+        status: "completed",
+        acc: m,
+      })),
+    );
+    const [b, s] = frameRows(
+      compareVariants(
+        rows,
+        ["base", "se"],
+        "base",
+        "acc",
+        { se: 0.8 },
+        { lowerIsBetter: false, paperColumn: "paper acc" },
+      ),
+    );
+    expect(b).toMatchObject({
+      variant: "base",
+      n: 3,
+      "acc mean ± std": "0.91 ± 0.01",
+      verdict: "(reference)",
+      "paper acc": "—",
+    });
+    // diff 0.05, se = √(2·0.01²/3) = 0.00816, t = 6.12, df = 4: p = 0.0036
+    expect(s).toMatchObject({
+      variant: "se",
+      n: 3,
+      "Δ vs base": "+0.05 ± 0.01",
+      t: "6.12",
+      p: "0.004",
+      verdict: "better (p < 0.05)",
+      "paper acc": "0.80",
+      "paper Δ": "—",
+    });
+  });
+
+  it("refuses an empty variant list", () => {
+    expect(() => compareVariants([], [], "b", "m")).toThrow(ConfigError);
+  });
+});
+
+describe("variantErrorBars", () => {
+  it("bars of mean ± std with n, and the paper on a right axis only where it has numbers", () => {
+    const rows = [
+      { variant: "a", status: "completed", testError: 10 },
+      { variant: "a", status: "completed", testError: 12 },
+      { variant: "b", status: "completed", testError: 8 },
+    ];
+    const fig = variantErrorBars(rows, ["a", "b"], "T", { b: 22 });
+    expect(fig.data[0]).toMatchObject({
+      type: "bar",
+      x: ["a", "b"],
+      y: [11, 8],
+      customdata: [2, 1],
+    });
+    expect((fig.data[0]!.error_y as { array: number[] }).array[0]).toBeCloseTo(Math.SQRT2, 14);
+    expect((fig.data[0]!.error_y as { array: number[] }).array[1]).toBeNaN();
+    expect(fig.data[1]).toMatchObject({ type: "scatter", x: ["b"], y: [22], yaxis: "y2" });
+    expect(fig.layout.yaxis2).toBeDefined();
+    const plain = variantErrorBars(rows, ["a", "b"], "T");
+    expect(plain.data).toHaveLength(1);
+    expect(plain.layout.yaxis2).toBeUndefined();
+  });
+});
+
+describe("variantRows and the notebook sweep folder", () => {
+  it("labels every run of a sweep folder", () => {
+    const dir = writeFixtureSweep();
+    const rows = variantRows(dir, (r) => `${r.attention}-${r.depth}`);
+    expect(rows).toHaveLength(Object.keys(ACC).length);
+    expect(valuesOf(rows, "none-20", "testTop1")).toEqual([0.91, 0.92, 0.94]);
+    expect(valuesOf(rows, "se-20", "testTop1")).toEqual([0.93, 0.935]);
+  });
+
+  it("results/sweeps/<notebook>/<preset>, or under SENET_LAB_SWEEP_DIR", () => {
+    const saved = process.env.SENET_LAB_SWEEP_DIR;
+    try {
+      delete process.env.SENET_LAB_SWEEP_DIR;
+      expect(notebookSweepRoot("02_x", "quick")).toBe(resultsPath("sweeps/02_x/quick"));
+      process.env.SENET_LAB_SWEEP_DIR = "/tmp/somewhere";
+      expect(notebookSweepRoot("02_x", "smoke")).toBe("/tmp/somewhere/02_x/smoke");
+    } finally {
+      if (saved === undefined) delete process.env.SENET_LAB_SWEEP_DIR;
+      else process.env.SENET_LAB_SWEEP_DIR = saved;
+    }
+    expect(() => notebookSweepRoot("../x", "quick")).toThrow(ConfigError);
+  });
+
+  it("refuses a spec without a plain name or bad workers before any run starts", async () => {
+    await expect(runNotebookSweep({ base: {} }, { root: "/tmp" })).rejects.toThrow(
+      /spec.name must be a plain folder name; got undefined/,
+    );
+    await expect(runNotebookSweep({ name: "a/b" }, { root: "/tmp" })).rejects.toThrow(ConfigError);
+    await expect(runNotebookSweep({ name: "a" }, { root: "/tmp", workers: 1.5 })).rejects.toThrow(
+      /workers must be an integer >= 0; got 1.5/,
+    );
+  });
+});
