@@ -1,10 +1,13 @@
 /**
- * `senet-lab sweep`: run a sweep spec in parallel worker processes, show a sweep folder's status,
- * and print its table (mean ± std over seeds, grouped by the grid keys) for a terminal.
+ * `senet-lab sweep`: run a sweep spec in parallel worker processes, submit it to SLURM as a job
+ * array (each task runs `sweep run-one`), show a sweep folder's status, and print its table
+ * (mean ± std over seeds, grouped by the grid keys) for a terminal.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
+import type { RunStatus, SweepStatus } from "../sweep/status.js";
 import { type CommandSpec, int, str } from "./command.js";
 
 /** Reads and parses a spec file, naming the file on any failure. */
@@ -73,34 +76,182 @@ const runCommand: CommandSpec = {
   },
 };
 
+const runOneCommand: CommandSpec = {
+  name: "run-one",
+  summary:
+    "Run one run of a sweep by index (what each SLURM array task runs); exit 0 trained, 3 done, 75 busy, 1 failed.",
+  args: "<spec.json>",
+  flags: {
+    index: {
+      type: "string",
+      valueName: "N",
+      description: "The run's index in the sweep (default: $SLURM_ARRAY_TASK_ID).",
+    },
+    out: {
+      type: "string",
+      valueName: "DIR",
+      description: "Sweep folder (default results/<name>).",
+    },
+  },
+  async run(flags, positionals) {
+    const spec = readSpecFile(onePositional(positionals, "spec file", "run-one"));
+    const out = str(flags, "out");
+    const index = str(flags, "index");
+    const { recordFailure, runSweepTask, slurmIdsFromEnv, slurmJobLabel } = await import(
+      "../sweep/index.js"
+    );
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    const result = await runSweepTask(spec, {
+      ...(out ? { outDir: path.resolve(out) } : {}),
+      ...(index !== undefined ? { index } : {}),
+      log,
+      onStart(run, outDir) {
+        // scancel, a time limit or preemption send SIGTERM first: say so in the failure record.
+        process.once("SIGTERM", () => {
+          const ids = slurmIdsFromEnv();
+          recordFailure(
+            outDir,
+            run.id,
+            "terminated by SIGTERM (scancel, time limit or preemption)",
+            {
+              host: os.hostname(),
+              ...(ids ? { slurm: slurmJobLabel(ids) } : {}),
+            },
+          );
+          process.stderr.write(`run ${run.index} ${run.id}: terminated by SIGTERM\n`);
+          process.exit(143);
+        });
+      },
+    });
+    if (result.error) process.stderr.write(`${result.error}\n`);
+    return result.code;
+  },
+};
+
+const submitCommand: CommandSpec = {
+  name: "submit",
+  summary:
+    "Submit a sweep's pending runs to a cluster scheduler as one job array (SLURM), one task per run.",
+  args: "<spec.json>",
+  flags: {
+    slurm: { type: "boolean", description: "Submit to SLURM with sbatch (the only scheduler)." },
+    out: {
+      type: "string",
+      valueName: "DIR",
+      description:
+        "Sweep folder on a filesystem every node sees at the same path (default results/<name>).",
+    },
+    partition: {
+      type: "string",
+      valueName: "P",
+      description: "SLURM partition (default: the cluster's default partition).",
+    },
+    time: {
+      type: "string",
+      valueName: "T",
+      description: "Time limit per task: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS.",
+    },
+    cpus: {
+      type: "string",
+      valueName: "N",
+      description: "CPUs per task, also the training threads (SENET_LAB_THREADS); default 1.",
+    },
+    failed: {
+      type: "boolean",
+      description: "Resubmit only the failed runs (see 'sweep status').",
+    },
+    "dry-run": {
+      type: "boolean",
+      description: "Print the sbatch script; write and submit nothing.",
+    },
+  },
+  async run(flags, positionals) {
+    if (!flags.slurm) {
+      throw new ConfigError(
+        "'senet-lab sweep submit' needs a scheduler; allowed: --slurm (or use 'sweep run' on this machine)",
+      );
+    }
+    const spec = readSpecFile(onePositional(positionals, "spec file", "submit"));
+    const out = str(flags, "out");
+    const partition = str(flags, "partition");
+    const time = str(flags, "time");
+    const cpus = int(flags, "cpus");
+    const { submitSlurm } = await import("../sweep/index.js");
+    const dryRun = flags["dry-run"] === true;
+    const r = submitSlurm(spec, {
+      ...(out ? { outDir: path.resolve(out) } : {}),
+      ...(partition !== undefined ? { partition } : {}),
+      ...(time !== undefined ? { time } : {}),
+      ...(cpus !== undefined ? { cpus } : {}),
+      failedOnly: flags.failed === true,
+      dryRun,
+      log: (line) => process.stdout.write(`${line}\n`),
+    });
+    if (dryRun && r.scriptText) process.stdout.write(`\n${r.scriptText}`);
+    if (r.jobId) process.stdout.write(`${r.jobId}\n`);
+    return 0;
+  },
+};
+
+/** One status line's detail for a run. */
+function statusDetail(r: RunStatus): string {
+  const queued = r.queue
+    ? `SLURM ${r.queue.label} ${r.queue.state.toLowerCase()}${r.queue.reason && r.queue.reason !== "None" ? ` (${r.queue.reason})` : ""}`
+    : "";
+  const via = r.slurm ? ` (SLURM ${r.slurm})` : "";
+  const base =
+    r.state === "done"
+      ? (r.result ?? "")
+      : r.state === "running"
+        ? `pid ${r.pid ?? "?"}${r.host ? ` on ${r.host}` : ""}${via}, ${r.epochs} epoch(s) so far`
+        : r.state === "failed"
+          ? `${(r.error ?? "").split("\n")[0]!}${via}`
+          : r.epochs > 0
+            ? `interrupted after ${r.epochs} epoch(s); a rerun resumes it`
+            : "";
+  return queued ? (base ? `${queued}; last: ${base}` : queued) : base;
+}
+
+/** The status report printed by `sweep status`. */
+function statusText(s: SweepStatus): string {
+  const c = s.counts;
+  const slurm = s.slurmJobs.length > 0;
+  const lines = [
+    `sweep ${s.name} (${s.outDir}): ${s.runs.length} runs: ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.missing} missing${slurm ? `; ${s.queued} queued in SLURM` : ""}`,
+  ];
+  const w = Math.max(...s.runs.map((r) => r.id.length));
+  for (const r of s.runs) {
+    const state = r.queue && r.state !== "done" && r.state !== "running" ? "queued" : r.state;
+    lines.push(`  ${state.padEnd(7)}  ${r.id.padEnd(w)}  ${statusDetail(r)}`.trimEnd());
+  }
+  if (slurm) {
+    lines.push("SLURM job arrays (newest last):");
+    for (const j of s.slurmJobs.slice(-10)) {
+      const q =
+        j.inQueue === undefined
+          ? "queue unknown"
+          : j.inQueue === 0
+            ? "finished"
+            : `${j.inQueue} task(s) in queue`;
+      lines.push(
+        `  ${j.job.jobId}  ${j.job.submitted}  runs ${j.job.array}${j.job.failedOnly ? " (failed only)" : ""}: ${q}; logs ${j.job.logDir}/${j.job.jobId}_<index>.out`,
+      );
+    }
+    if (s.slurmNote) lines.push(`  (${s.slurmNote}: queued tasks are not shown)`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
 const statusCommand: CommandSpec = {
   name: "status",
-  summary: "Count and list a sweep folder's runs: done, running, failed, missing.",
+  summary:
+    "Count and list a sweep folder's runs: done, running, failed, missing (and SLURM's queued tasks).",
   args: "<dir>",
   flags: {},
   async run(_flags, positionals) {
     const dir = onePositional(positionals, "sweep folder", "status");
     const { sweepStatus } = await import("../sweep/index.js");
-    const s = sweepStatus(path.resolve(dir));
-    const c = s.counts;
-    const lines = [
-      `sweep ${s.name} (${s.outDir}): ${s.runs.length} runs: ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.missing} missing`,
-    ];
-    const w = Math.max(...s.runs.map((r) => r.id.length));
-    for (const r of s.runs) {
-      const detail =
-        r.state === "done"
-          ? (r.result ?? "")
-          : r.state === "running"
-            ? `pid ${r.pid ?? "?"}, ${r.epochs} epoch(s) so far`
-            : r.state === "failed"
-              ? (r.error ?? "").split("\n")[0]!
-              : r.epochs > 0
-                ? `interrupted after ${r.epochs} epoch(s); a rerun resumes it`
-                : "";
-      lines.push(`  ${r.state.padEnd(7)}  ${r.id.padEnd(w)}  ${detail}`.trimEnd());
-    }
-    process.stdout.write(`${lines.join("\n")}\n`);
+    process.stdout.write(statusText(sweepStatus(path.resolve(dir))));
     return 0;
   },
 };
@@ -153,5 +304,5 @@ const tableCommand: CommandSpec = {
 export const sweepCommand: CommandSpec = {
   name: "sweep",
   summary: "Run, inspect and tabulate sweeps (grid × seeds of training runs).",
-  subcommands: [runCommand, statusCommand, tableCommand],
+  subcommands: [runCommand, submitCommand, runOneCommand, statusCommand, tableCommand],
 };

@@ -6,7 +6,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
-import { PROJECT_ROOT, readJsonIfExists, writeJsonAtomic } from "../util/fs.js";
+import {
+  appendJsonl,
+  PROJECT_ROOT,
+  readJsonIfExists,
+  readJsonl,
+  writeJsonAtomic,
+} from "../util/fs.js";
 import type { SweepRun } from "./expand.js";
 import { checkSweepShape, type SweepSpec } from "./spec.js";
 
@@ -58,6 +64,74 @@ export function lockFileOf(outDir: string, id: string): string {
 /** A run's failure record. */
 export function failureFileOf(outDir: string, id: string): string {
   return path.join(outDir, FAILURE_DIR, `${id}.json`);
+}
+
+/** What a failure record holds: the error text and when it happened (plus who, if known). */
+export interface FailureRecord {
+  /** Why the run failed: an exit status or error, and the last lines of its output. */
+  error: string;
+  /** When the failure was recorded, ISO time. */
+  at: string;
+  /** Where it happened, when recorded by the failing process itself (e.g. a SLURM task). */
+  host?: string;
+  /** The SLURM task that failed, e.g. "12_3", when it ran under SLURM. */
+  slurm?: string;
+}
+
+/** Records that a run failed (atomically); the next successful attempt clears it. */
+export function recordFailure(
+  outDir: string,
+  id: string,
+  error: string,
+  extra: Pick<FailureRecord, "host" | "slurm"> = {},
+): void {
+  const record: FailureRecord = { error, at: new Date().toISOString(), ...extra };
+  writeJsonAtomic(failureFileOf(outDir, id), record);
+}
+
+/** Removes a run's failure record (after it completed). */
+export function clearFailure(outDir: string, id: string): void {
+  fs.rmSync(failureFileOf(outDir, id), { force: true });
+}
+
+/** The folder of a sweep's SLURM submissions: scripts, spec copies, jobs.jsonl, logs/. */
+export const SLURM_DIR = ".slurm";
+/** One JSON line per submitted job array, in SLURM_DIR. */
+export const SLURM_JOBS_FILE = "jobs.jsonl";
+
+/** What jobs.jsonl records about one submitted job array. */
+export interface SlurmJobRecord {
+  /** The array's job id as sbatch printed it. */
+  jobId: string;
+  /** Run indices the array covers (its array task ids). */
+  indices: number[];
+  /** The same indices as the sbatch index list, e.g. "0-3,7". */
+  array: string;
+  /** Absolute path of the submitted sbatch script. */
+  script: string;
+  /** Absolute path of the spec copy the tasks read. */
+  spec: string;
+  /** Folder of the per-task logs (`<jobId>_<index>.out`). */
+  logDir: string;
+  /** When it was submitted, ISO time. */
+  submitted: string;
+  /** Whether only failed runs were resubmitted (`--failed`). */
+  failedOnly: boolean;
+}
+
+/** A sweep's SLURM folder. */
+export function slurmDirOf(outDir: string): string {
+  return path.join(outDir, SLURM_DIR);
+}
+
+/** Every job array submitted for a sweep folder, oldest first ([] when none). */
+export function readSlurmJobs(outDir: string): SlurmJobRecord[] {
+  return readJsonl<SlurmJobRecord>(path.join(slurmDirOf(outDir), SLURM_JOBS_FILE));
+}
+
+/** Appends a submitted job array to the sweep's jobs.jsonl. */
+export function recordSlurmJob(outDir: string, record: SlurmJobRecord): void {
+  appendJsonl(path.join(slurmDirOf(outDir), SLURM_JOBS_FILE), record);
 }
 
 /** Whether a run has finished (its summary, written last, exists). */

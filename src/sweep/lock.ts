@@ -7,17 +7,20 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { type SlurmIds, slurmIdsFromEnv, slurmJobAlive } from "./slurm-queue.js";
 
 /** What a lock file records about its owner. */
 export interface LockInfo {
   /** Owner's process id. */
   pid: number;
-  /** Owner's host name (locks from other hosts are never judged stale). */
+  /** Owner's host name (a lock from another host is judged by SLURM, or never stale without it). */
   host: string;
   /** Owner's start time from /proc (guards against a reused pid); null where unknown. */
   procStart: string | null;
   /** When the lock was taken (ISO time), for `sweep status`. */
   since: string;
+  /** The owner's SLURM job, when it runs inside one: lets other hosts ask squeue if it lives. */
+  slurm?: SlurmIds;
 }
 
 /** A held lock; `release()` removes it if it is still ours. */
@@ -48,17 +51,22 @@ export function processStartTime(pid: number): string | null {
 
 /** This process's lock record. */
 export function ownLockInfo(): LockInfo {
+  const slurm = slurmIdsFromEnv();
   return {
     pid: process.pid,
     host: os.hostname(),
     procStart: processStartTime(process.pid),
     since: new Date().toISOString(),
+    ...(slurm ? { slurm } : {}),
   };
 }
 
-/** Whether the owner of a lock is still running (locks from other hosts count as alive). */
+/**
+ * Whether the owner of a lock is still running. A lock from another host counts as alive unless
+ * it names a SLURM job and squeue says that job has ended (or no longer exists).
+ */
 export function isLockAlive(info: LockInfo): boolean {
-  if (info.host !== os.hostname()) return true;
+  if (info.host !== os.hostname()) return info.slurm ? slurmJobAlive(info.slurm) !== false : true;
   try {
     process.kill(info.pid, 0);
   } catch (err) {

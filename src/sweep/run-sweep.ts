@@ -12,20 +12,23 @@ import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ConfigError, quote } from "../errors.js";
-import { readJsonIfExists, writeJsonAtomic } from "../util/fs.js";
+import { readJsonIfExists } from "../util/fs.js";
 import { expandRunsUnchecked, type SweepRun } from "./expand.js";
 import { type RunSummary, resolveExperimentConfig } from "./experiment.js";
 import {
   CONFIG_FILE,
+  clearFailure,
   defaultOutDir,
   EXIT_ALREADY_DONE,
   EXIT_BUSY,
-  failureFileOf,
   isRunDone,
   lockFileOf,
+  MANIFEST_FILE,
+  recordFailure,
   removeDeadTempFiles,
   runDirOf,
   SUMMARY_FILE,
+  type SweepManifest,
   writeManifest,
 } from "./layout.js";
 import { lockState } from "./lock.js";
@@ -124,6 +127,51 @@ export function checkExistingRuns(outDir: string, runs: SweepRun[]): void {
   }
 }
 
+/** A sweep validated against its folder, ready to run or submit. */
+export interface CheckedSweep {
+  /** The resolved spec. */
+  spec: SweepSpec;
+  /** Every run it expands to, in index order. */
+  runs: SweepRun[];
+  /** The absolute sweep folder. */
+  outDir: string;
+}
+
+/**
+ * Validates a spec in full (every run config) and checks the run folders already in `outDir`
+ * (default results/<name>) against it. Writes nothing: every caller does this before any work.
+ */
+export function checkSweep(rawSpec: SweepSpec | unknown, outDir?: string): CheckedSweep {
+  const spec = resolveSweepSpec(rawSpec);
+  const runs = expandRunsUnchecked(spec);
+  const dir = path.resolve(outDir ?? defaultOutDir(spec));
+  checkExistingRuns(dir, runs);
+  return { spec, runs, outDir: dir };
+}
+
+/**
+ * Creates the sweep folder and writes its manifest. `removeDeadTemp` also deletes temporary
+ * files of dead local writers (only safe where no other host writes into the folder at the
+ * same time: it judges pids on this host); `onlyIfChanged` leaves an equal manifest untouched,
+ * so array tasks starting together on many nodes do not all rewrite it.
+ */
+export function writeSweepFolder(
+  sweep: CheckedSweep,
+  options: { removeDeadTemp?: boolean; onlyIfChanged?: boolean } = {},
+): void {
+  const { spec, runs, outDir } = sweep;
+  fs.mkdirSync(outDir, { recursive: true });
+  if (options.removeDeadTemp) removeDeadTempFiles(outDir);
+  if (options.onlyIfChanged) {
+    const old = readJsonIfExists<Partial<SweepManifest>>(path.join(outDir, MANIFEST_FILE));
+    const wanted = runs.map(({ index, id, overrides, seed }) => ({ index, id, overrides, seed }));
+    if (old && old.version === 1 && jsonEqual(old.spec, spec) && jsonEqual(old.runs, wanted)) {
+      return;
+    }
+  }
+  writeManifest(outDir, spec, runs);
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -199,9 +247,8 @@ export async function runSweep(
   options: RunSweepOptions = {},
 ): Promise<SweepResult> {
   const t0 = performance.now();
-  const spec = resolveSweepSpec(rawSpec);
-  const runs = expandRunsUnchecked(spec);
-  const outDir = path.resolve(options.outDir ?? defaultOutDir(spec));
+  const prepared = checkSweep(rawSpec, options.outDir);
+  const { spec, runs, outDir } = prepared;
   const threadsPerWorker = options.threadsPerWorker ?? defaultThreadsPerWorker();
   if (!Number.isInteger(threadsPerWorker) || threadsPerWorker < 1) {
     throw new ConfigError(
@@ -215,10 +262,7 @@ export async function runSweep(
   const log = options.log ?? ((line: string) => console.log(line));
   const pollMs = options.pollMs ?? 2000;
 
-  checkExistingRuns(outDir, runs);
-  fs.mkdirSync(outDir, { recursive: true });
-  removeDeadTempFiles(outDir);
-  writeManifest(outDir, spec, runs);
+  writeSweepFolder(prepared, { removeDeadTemp: true });
 
   const outcomes = new Map<string, SweepRunOutcome>();
   const readSummary = (run: SweepRun) =>
@@ -266,7 +310,7 @@ export async function runSweep(
             summary,
             seconds: exit.seconds,
           });
-          fs.rmSync(failureFileOf(outDir, run.id), { force: true });
+          clearFailure(outDir, run.id);
           log(
             `[${label}] ${status}: worker ${exit.seconds.toFixed(1)} s${trainingSeconds(summary)}`,
           );
@@ -280,7 +324,7 @@ export async function runSweep(
             seconds: exit.seconds,
             error,
           });
-          writeJsonAtomic(failureFileOf(outDir, run.id), { error, at: new Date().toISOString() });
+          recordFailure(outDir, run.id, error);
           log(`[${label}] FAILED (${why})`);
         }
       },
