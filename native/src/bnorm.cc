@@ -112,11 +112,33 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), e->pd.impl_info_str());
 }
 
+// channelAffine(x, scale, shift, y, [rows, C]): y[r, c] = x[r, c] * scale[c] + shift[c], the
+// inference batch norm once the moving statistics are folded into scale and shift (a plain
+// loop: it is memory-bound, and one pass beats oneDNN's binary primitive applied twice).
+Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
+  auto rc = intsArg(info, 4, 2, "shape");
+  const int64_t rows = rc[0], C = rc[1];
+  if (rows < 1 || C < 1) throw std::invalid_argument("channelAffine: rows and C must be >= 1");
+  const float* x = floatArg(info, 0, rows * C, "x");
+  const float* sc = floatArg(info, 1, C, "scale");
+  const float* sh = floatArg(info, 2, C, "shift");
+  float* y = floatArg(info, 3, rows * C, "y");
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * C;
+    float* yr = y + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * sc[c] + sh[c];
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void initBnorm(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormForward", Napi::Function::New(env, guarded<Forward>));
   exports.Set("batchNormBackward", Napi::Function::New(env, guarded<Backward>));
+  exports.Set("channelAffine", Napi::Function::New(env, guarded<ChannelAffine>));
 }
 
 }  // namespace senet

@@ -12,6 +12,7 @@ import {
   type NativeKernelFunc,
   output,
   sizeOf,
+  weightIdOf,
 } from "./util.js";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
@@ -71,7 +72,7 @@ export const depthwiseConv2dNativeBackpropInput: NativeKernelFunc = ({
   const wv = f32(backend, filter);
   if (!shape || !dyv || !wv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
   const dx = alloc(sizeOf(inputShape));
-  backend.addon.conv2dBackwardData(dyv, wv, dx, shape);
+  backend.addon.conv2dBackwardData(dyv, wv, dx, shape, weightIdOf(wv));
   return output(backend, inputShape, dx);
 };
 

@@ -1,4 +1,5 @@
 /** The native kernels of the onednn backend, by tfjs kernel name (one lookup table). */
+import { fusedBatchNorm } from "./batchnorm.js";
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D } from "./conv.js";
 import {
   depthwiseConv2dNative,
@@ -66,4 +67,5 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernelFunc>> = {
   Slice: slice,
   PadV2: padV2,
   StridedSlice: stridedSlice,
+  FusedBatchNorm: fusedBatchNorm,
 };

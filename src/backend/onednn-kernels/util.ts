@@ -36,6 +36,23 @@ export function alloc(n: number): Float32Array {
   return new Float32Array(buf.buffer, buf.byteOffset, n);
 }
 
+const weightIds = new WeakMap<Float32Array, number>();
+let nextWeightId = 1;
+
+/**
+ * A process-unique id for a filter array, so the addon can keep its reordered copy: tfjs never
+ * writes into a tensor's array after creating it (a variable update brings a new array), so
+ * the same array object always holds the same values. Ids are never reused.
+ */
+export function weightIdOf(values: Float32Array): number {
+  let id = weightIds.get(values);
+  if (id === undefined) {
+    id = nextWeightId++;
+    weightIds.set(values, id);
+  }
+  return id;
+}
+
 /** Wraps a freshly written Float32Array as a tensor of the backend (no copy). */
 export function output(backend: NativeBackend, shape: number[], values: Float32Array): TensorInfo {
   return backend.makeTensorInfo(shape, "float32", values);
@@ -176,6 +193,15 @@ export function convForward(
     bv = b;
   }
   const y = alloc(sizeOf(info.outShape));
-  backend.addon.conv2dForward(xv, wv, bv, y, shape, act, Number(leakyreluAlpha ?? 0.2));
+  backend.addon.conv2dForward(
+    xv,
+    wv,
+    bv,
+    y,
+    shape,
+    act,
+    Number(leakyreluAlpha ?? 0.2),
+    weightIdOf(wv),
+  );
   return output(backend, info.outShape, y);
 }
