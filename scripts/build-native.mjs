@@ -13,6 +13,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { nativeSourceHash } from "./native-source-hash.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nativeDir = path.join(root, "native");
@@ -28,7 +29,11 @@ function writeStatus(status) {
 }
 
 function finish(built, reason, log) {
-  writeStatus(built ? { built, addon: addonFile } : { built, reason, log });
+  let sourceHash;
+  try {
+    sourceHash = nativeSourceHash(nativeDir);
+  } catch {}
+  writeStatus(built ? { built, addon: addonFile, sourceHash } : { built, reason, log });
   console.log(
     built
       ? `[senet-lab] oneDNN addon built: ${path.relative(root, addonFile)}`

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { nativeSourceHash } from "../../scripts/native-source-hash.mjs";
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -44,7 +45,7 @@ export interface OnednnAddon {
   cacheSize(): number;
   /** Drops every cached primitive. */
   cacheClear(): void;
-  /** y = act(conv(x, w) + bias); shape = [N,H,W,C,KH,KW,OC,OH,OW,sh,sw,dh,dw,pt,pl,pb,pr,groups]. */
+  /** y = act(conv(x, w) + bias); shape = [N,H,W,C,KH,KW,OC,OH,OW,sh,sw,dh,dw,pt,pl,pb,pr,groups]; weightId (> 0, from weightIdOf) lets the addon reuse w's reordered copy on the next call with the same array. */
   conv2dForward(
     x: Float32Array,
     w: Float32Array,
@@ -53,9 +54,16 @@ export interface OnednnAddon {
     shape: number[],
     activation: number,
     alpha: number,
+    weightId?: number,
   ): string;
-  /** dx from dy and the filter (same shape array as the forward). */
-  conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, shape: number[]): string;
+  /** dx from dy and the filter (same shape array as the forward); weightId as in conv2dForward. */
+  conv2dBackwardData(
+    dy: Float32Array,
+    w: Float32Array,
+    dx: Float32Array,
+    shape: number[],
+    weightId?: number,
+  ): string;
   /** dw (and optionally dbias) from x and dy. */
   conv2dBackwardWeights(
     x: Float32Array,
@@ -107,6 +115,14 @@ export interface OnednnAddon {
     shape: [number, number, number],
     epsilon: number,
   ): string;
+  /** y[r, c] = x[r, c] * scale[c] + shift[c] over [rows, C]: inference batch norm, statistics folded in. */
+  channelAffine(
+    x: Float32Array,
+    scale: Float32Array,
+    shift: Float32Array,
+    y: Float32Array,
+    shape: [number, number],
+  ): void;
   /** c = a (op) b; b's dims equal a's or are 1 (broadcast); same rank, 1..6. */
   binary(
     a: Float32Array,
@@ -127,6 +143,19 @@ export interface OnednnAddon {
     srcOffset: number,
     dstStrides: number[],
     dstOffset: number,
+  ): void;
+  /** dx = dy · step(x) in one pass (the Relu gradient). */
+  reluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** y[p, q, s] = x[p, s] · scale: the adjoint of reduce(), for the Mean and Sum gradients. */
+  expand(x: Float32Array, y: Float32Array, shape: [number, number, number], scale: number): void;
+  /** One SGD-with-momentum step of one weight into fresh arrays; hyper = [lr, momentum, weightDecay, nesterov ? 1 : 0]. */
+  sgdUpdate(
+    w: Float32Array,
+    buf: Float32Array | null,
+    g: Float32Array,
+    wOut: Float32Array,
+    bufOut: Float32Array | null,
+    hyper: [number, number, number, number],
   ): void;
   /** y = x > 0 ? 1 : alpha (NaN stays NaN), as tfjs's Step. */
   step(x: Float32Array, y: Float32Array, alpha: number): void;
@@ -174,6 +203,31 @@ function recordedReason(): string | undefined {
   }
 }
 
+/**
+ * Why the built addon no longer matches native/src (a pull changed the C++ after the build),
+ * or undefined when it matches or no hash was recorded (a build by hand with node-gyp).
+ */
+export function staleReason(): string | undefined {
+  if (process.env.SENET_LAB_ONEDNN_ADDON) return undefined; // an addon chosen by hand (tests)
+  let recorded: unknown;
+  try {
+    recorded = (JSON.parse(readFileSync(BUILD_STATUS_PATH, "utf8")) as { sourceHash?: unknown })
+      .sourceHash;
+  } catch {
+    return undefined;
+  }
+  if (typeof recorded !== "string") return undefined;
+  let now: string;
+  try {
+    now = nativeSourceHash(path.join(root, "native"));
+  } catch {
+    return undefined; // sources not shipped (an installed package): trust the build
+  }
+  return recorded === now
+    ? undefined
+    : "the oneDNN addon was built from older sources than native/src holds now; rebuild it with `npm run build:native` or `senet-lab setup`";
+}
+
 /** Loads the addon once; throws an Error whose message says why it is unavailable. */
 export function loadAddon(): OnednnAddon {
   if (addon) return addon;
@@ -187,6 +241,8 @@ export function loadAddon(): OnednnAddon {
   // when other processes share the cores (measured 5x slower here); idle threads sleep instead.
   // Set OMP_WAIT_POLICY=active on a dedicated machine to spin.
   if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = "passive";
+  const stale = staleReason();
+  if (stale) throw new Error(stale);
   try {
     addon = require(ADDON_PATH) as OnednnAddon;
     loadError = undefined;
