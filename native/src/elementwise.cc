@@ -94,6 +94,13 @@ Napi::Value Eltwise(const Napi::CallbackInfo& info) {
   int64_t n = info[0].As<Napi::TypedArray>().ElementLength();
   float* x = floatArg(info, 0, n, "x");
   float* y = floatArg(info, 1, n, "y");
+  if (op == 0) {
+    // Relu as tfjs defines it, x < 0 ? 0 : x, so NaN stays NaN (oneDNN's relu turns it into 0,
+    // which would hide a diverging run from the loss check).
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.f ? 0.f : x[i];
+    return info.Env().Undefined();
+  }
   std::string k = makeKey("eltwise", {n, op});
   auto* e = static_cast<EltwiseEntry*>(cacheGet(k));
   dnnl::memory::desc md({n}, dt::f32, tag::a);
@@ -265,6 +272,79 @@ Napi::Value Step(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// reluGrad(x, dy, dx): dx = dy · step(x), the Relu gradient tfjs computes with two kernels
+// (Step, then Multiply) in one pass; step(NaN) = NaN as in tfjs.
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "x must be a Float32Array");
+  int64_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  const float* x = floatArg(info, 0, n, "x");
+  const float* dy = floatArg(info, 1, n, "dy");
+  float* dx = floatArg(info, 2, n, "dx");
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    float v = x[i];
+    dx[i] = dy[i] * (v > 0.f ? 1.f : (v != v ? v : 0.f));
+  }
+  return info.Env().Undefined();
+}
+
+// expand(x, y, [P, Q, S], scale): y[p, q, s] = x[p, s] · scale, the adjoint of reduce(): the
+// gradient of Mean (scale 1/Q) and Sum (1) without tfjs's multiply by a tensor of ones.
+Napi::Value Expand(const Napi::CallbackInfo& info) {
+  auto pqs = intsArg(info, 2, 3, "shape");
+  int64_t P = pqs[0], Q = pqs[1], S = pqs[2];
+  if (P < 1 || Q < 1 || S < 1) throw Napi::RangeError::New(info.Env(), "bad expand shape");
+  const float* x = floatArg(info, 0, P * S, "x");
+  float* y = floatArg(info, 1, P * Q * S, "y");
+  float scale = info[3].As<Napi::Number>().FloatValue();
+#pragma omp parallel for schedule(static) collapse(2)
+  for (int64_t p = 0; p < P; ++p) {
+    for (int64_t q = 0; q < Q; ++q) {
+      const float* in = x + p * S;
+      float* out = y + (p * Q + q) * S;
+      for (int64_t s = 0; s < S; ++s) out[s] = in[s] * scale;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// sgdUpdate(w, buf|null, g, wOut, bufOut|null, [lr, momentum, weightDecay, nesterov]): one
+// SGD-with-momentum step of one weight in one pass, the same arithmetic as src/train/sgd.ts
+// (torch.optim.SGD, dampening 0): g' = g + wd·w; b' = μ·b + g'; d = nesterov ? g' + μ·b' : b';
+// w' = w − lr·d. Six tfjs kernels per weight otherwise.
+Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "w must be a Float32Array");
+  int64_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  const float* w = floatArg(info, 0, n, "w");
+  const float* b = optionalFloatArg(info, 1, n, "buf");
+  const float* g = floatArg(info, 2, n, "g");
+  float* wo = floatArg(info, 3, n, "wOut");
+  float* bo = optionalFloatArg(info, 4, n, "bufOut");
+  if ((b == nullptr) != (bo == nullptr)) {
+    throw Napi::TypeError::New(info.Env(), "buf and bufOut must both be given or both be null");
+  }
+  if (!info[5].IsArray() || info[5].As<Napi::Array>().Length() != 4) {
+    throw Napi::TypeError::New(info.Env(), "hyper must be [lr, momentum, weightDecay, nesterov]");
+  }
+  auto h = info[5].As<Napi::Array>();
+  const float lr = h.Get(0u).As<Napi::Number>().FloatValue();
+  const float mu = h.Get(1u).As<Napi::Number>().FloatValue();
+  const float wd = h.Get(2u).As<Napi::Number>().FloatValue();
+  const bool nesterov = h.Get(3u).As<Napi::Number>().Int32Value() != 0;
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = wd != 0.f ? g[i] + wd * w[i] : g[i];
+    float d = gi;
+    if (b) {
+      float nb = mu * b[i] + gi;
+      bo[i] = nb;
+      d = nesterov ? gi + mu * nb : nb;
+    }
+    wo[i] = w[i] - lr * d;
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void initElementwise(Napi::Env env, Napi::Object exports) {
@@ -274,6 +354,9 @@ void initElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("stridedCopy", Napi::Function::New(env, guarded<StridedCopy>));
   exports.Set("step", Napi::Function::New(env, guarded<Step>));
   exports.Set("copyRegion", Napi::Function::New(env, guarded<CopyRegion>));
+  exports.Set("reluGrad", Napi::Function::New(env, guarded<ReluGrad>));
+  exports.Set("expand", Napi::Function::New(env, guarded<Expand>));
+  exports.Set("sgdUpdate", Napi::Function::New(env, guarded<SgdUpdate>));
 }
 
 }  // namespace senet

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { LoadedBackend } from "./index.js";
+import { registerNativeGradients } from "./native-grads.js";
 import { loadAddon, type OnednnAddon } from "./onednn-addon.js";
 import { NATIVE_KERNELS, type NativeBackend } from "./onednn-kernels/index.js";
 import { registerStridedSliceGradient } from "./strided-slice-grad.js";
@@ -100,6 +101,7 @@ export async function registerOnednnBackend(threads: number): Promise<LoadedBack
   registerKernels();
   // tfjs has no StridedSlice gradient; the zoo's option-A shortcut needs one (idempotent).
   registerStridedSliceGradient();
+  registerNativeGradients();
   if (!tf.findBackendFactory(ONEDNN_BACKEND)) {
     // Priority 0: never chosen implicitly; initBackend selects it by name.
     tf.registerBackend(ONEDNN_BACKEND, () => new OnednnBackend(addon), 0);

@@ -4,6 +4,7 @@
  * loss (which waits for the backend to finish). The same step PyTorch runs in torch_bench.py.
  */
 import * as tf from "@tensorflow/tfjs";
+import { Sgd } from "../train/sgd.js";
 
 /** Hyper-parameters of the benchmark's SGD step. */
 export interface SgdStepOptions {
@@ -25,7 +26,11 @@ export interface SgdStep {
   dispose(): void;
 }
 
-/** Prepares a fixed random batch and an SGD-with-momentum optimizer for `model`. */
+/**
+ * Prepares a fixed random batch and the training loop's own SGD with momentum (src/train/sgd.ts,
+ * the same update torch.optim.SGD makes) for `model`: the benchmark times what
+ * `runExperiment` runs, not tfjs's optimizer.
+ */
 export function makeSgdStep(model: tf.LayersModel, options: SgdStepOptions): SgdStep {
   const inShape = model.inputs[0]!.shape.slice(1) as number[];
   const classes = model.outputs[0]!.shape[1] as number;
@@ -37,31 +42,36 @@ export function makeSgdStep(model: tf.LayersModel, options: SgdStepOptions): Sgd
       classes,
     ),
   );
-  const opt = tf.train.momentum(options.lr, options.momentum);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const sgd = new Sgd(
+    vars,
+    vars.map(() => false),
+    { momentum: options.momentum, nesterov: false, weightDecay: 0 },
+  );
   return {
     async step() {
-      const loss = opt.minimize(
+      const { value, grads } = tf.variableGrads(
         () =>
           tf.losses.softmaxCrossEntropy(
             y,
             model.apply(x, { training: true }) as tf.Tensor,
           ) as tf.Scalar,
-        true,
+        vars,
       );
-      if (!loss) throw new Error("optimizer returned no loss");
       try {
-        return (await loss.data())[0]!;
+        sgd.apply(
+          vars.map((v) => grads[v.name]!),
+          options.lr,
+        );
+        return (await value.data())[0]!;
       } finally {
-        loss.dispose();
+        value.dispose();
+        tf.dispose(grads);
       }
     },
     dispose() {
       tf.dispose([x, y]);
-      opt.dispose();
-      // MomentumOptimizer.dispose (tfjs 4.22) skips SGDOptimizer's, leaking its learning-rate
-      // scalar `c`; free it so a workload leaves no tensor behind.
-      const c = (opt as unknown as { c?: tf.Tensor }).c;
-      if (c && !c.isDisposed) c.dispose();
+      sgd.dispose();
     },
   };
 }

@@ -6,6 +6,8 @@
  * "first step copies the gradient".
  */
 import * as tf from "@tensorflow/tfjs";
+import { activeOnednnBackend } from "../backend/onednn.js";
+import { alloc, f32 } from "../backend/onednn-kernels/util.js";
 
 /** Hyper-parameters of SGD (the learning rate is passed per step by the schedule). */
 export interface SgdOptions {
@@ -39,26 +41,61 @@ export class Sgd {
         : [];
   }
 
-  /** Applies one update with learning rate `lr`; `grads[i]` belongs to `vars[i]`. */
+  /**
+   * Applies one update with learning rate `lr`; `grads[i]` belongs to `vars[i]`. On the onednn
+   * backend each weight takes one native pass (the same arithmetic in float32) instead of six
+   * tfjs kernels: about 480 kernel calls fewer per SE-ResNet-20 step.
+   */
   apply(grads: tf.Tensor[], lr: number): void {
+    const { momentum, nesterov, weightDecay } = this.options;
+    const nb = activeOnednnBackend();
+    tf.tidy(() => {
+      if (nb) {
+        for (let i = 0; i < this.vars.length; i++) {
+          const v = this.vars[i]!;
+          const b = momentum > 0 ? this.buffers[i]! : undefined;
+          const wv = f32(nb, v);
+          const gv = f32(nb, grads[i]);
+          const bv = b && f32(nb, b);
+          if (!wv || !gv || gv.length !== wv.length || (b && !bv)) {
+            this.applyOne(i, grads[i]!, lr);
+            continue;
+          }
+          const wOut = alloc(wv.length);
+          const bOut = bv ? alloc(bv.length) : null;
+          nb.addon.sgdUpdate(wv, bv ?? null, gv, wOut, bOut, [
+            lr,
+            momentum,
+            this.decay[i] ? weightDecay : 0,
+            nesterov ? 1 : 0,
+          ]);
+          if (b && bOut) b.assign(tf.tensor(bOut, b.shape, "float32"));
+          v.assign(tf.tensor(wOut, v.shape, "float32"));
+        }
+        return;
+      }
+      for (let i = 0; i < this.vars.length; i++) this.applyOne(i, grads[i]!, lr);
+    });
+  }
+
+  /** The update of weight i in tfjs ops (every backend; the onednn path's fallback). */
+  private applyOne(i: number, grad: tf.Tensor, lr: number): void {
     const { momentum, nesterov, weightDecay } = this.options;
     tf.tidy(() => {
       const lrT = tf.scalar(lr);
       const wdT = tf.scalar(weightDecay);
       const muT = tf.scalar(momentum);
-      for (let i = 0; i < this.vars.length; i++) {
-        const v = this.vars[i]!;
-        let g = grads[i]!;
-        if (weightDecay > 0 && this.decay[i]) g = tf.add(g, tf.mul(wdT, v));
-        let d = g;
-        if (momentum > 0) {
-          const b = this.buffers[i]!;
-          const nb = tf.add(tf.mul(muT, b), g);
-          b.assign(nb);
-          d = nesterov ? tf.add(g, tf.mul(muT, nb)) : nb;
-        }
-        v.assign(tf.sub(v, tf.mul(lrT, d)));
+      const v = this.vars[i]!;
+      let g = grad;
+      if (weightDecay > 0 && this.decay[i]) g = tf.add(g, tf.mul(wdT, v));
+      let d = g;
+      if (momentum > 0) {
+        const b = this.buffers[i]!;
+        const nb = tf.add(tf.mul(muT, b), g);
+        b.assign(nb);
+        d = nesterov ? tf.add(g, tf.mul(muT, nb)) : nb;
       }
+      v.assign(tf.sub(v, tf.mul(lrT, d)));
     });
   }
 

@@ -10,6 +10,7 @@ import { fusedBatchNormStats } from "../../src/backend/fused-batchnorm.js";
 import { fusedBatchNormalization } from "../../src/backend/fused-batchnorm-layer.js";
 import { nativeKernelCounts, resetNativeKernelCounts } from "../../src/backend/onednn.js";
 import { createModel } from "../../src/models/index.js";
+import { Sgd } from "../../src/train/sgd.js";
 import { NATIVE, randomArray, relDiff, setupOnednn } from "./onednn-support.js";
 
 type Builder = (fusedBn: boolean) => tf.LayersModel;
@@ -64,6 +65,7 @@ async function train(
   build: () => tf.LayersModel,
   init: Float32Array[] | null,
   batch: number,
+  nesterov = false,
 ): Promise<Run & { init: Float32Array[] }> {
   await tf.setBackend(backend);
   const model = build();
@@ -81,17 +83,31 @@ async function train(
     ),
     classes,
   );
-  const opt = tf.train.sgd(0.05);
+  // The training loop's own optimizer (native on onednn), with momentum and weight decay on
+  // every other weight so both branches of its update run.
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const opt = new Sgd(
+    vars,
+    vars.map((_, i) => i % 2 === 0),
+    { momentum: 0.9, nesterov, weightDecay: 5e-3 },
+  );
   const losses: number[] = [];
   try {
     for (let step = 0; step < 3; step++) {
-      const loss = opt.minimize(
+      const { value, grads } = tf.variableGrads(
         () =>
-          tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor),
-        true,
-      ) as tf.Scalar;
-      losses.push(loss.dataSync()[0]);
-      loss.dispose();
+          tf.losses.softmaxCrossEntropy(
+            labels,
+            model.apply(x, { training: true }) as tf.Tensor,
+          ) as tf.Scalar,
+        vars,
+      );
+      opt.apply(
+        vars.map((v) => grads[v.name]!),
+        0.05,
+      );
+      losses.push(value.dataSync()[0]);
+      tf.dispose([value, grads]);
     }
     return {
       losses,

@@ -1,0 +1,81 @@
+/**
+ * The native one-pass Relu and Mean gradients (src/backend/native-grads.ts) equal tfjs's own
+ * on the cpu backend, run natively where they should, and leave other cases to tfjs; the
+ * inference FusedBatchNorm kernel equals the cpu one.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { contiguousBlock, nativeGradStats } from "../../src/backend/native-grads.js";
+import { nativeKernelCounts, resetNativeKernelCounts } from "../../src/backend/onednn.js";
+import { expectSameOnBoth, input, NATIVE, setupOnednn, withGrads } from "./onednn-support.js";
+
+describe("contiguousBlock", () => {
+  it("collapses one block of reduced axes into [P, Q, S]", () => {
+    expect(contiguousBlock([4, 8, 8, 16], [1, 2])).toEqual([4, 64, 16]);
+    expect(contiguousBlock([4, 8, 8, 16], [0])).toEqual([1, 4, 1024]);
+    expect(contiguousBlock([4, 1, 8, 16], [1, 2])).toEqual([4, 8, 16]);
+  });
+  it("refuses axes that are not contiguous", () => {
+    expect(contiguousBlock([4, 8, 8, 16], [1, 3])).toBeNull();
+    expect(contiguousBlock([4, 1, 1, 16], [1, 2])).toBeNull();
+  });
+});
+
+describe.skipIf(!NATIVE.built)("native gradients on onednn", () => {
+  beforeAll(setupOnednn);
+
+  it("Relu's gradient equals tfjs's (zeros, negatives and NaN included)", async () => {
+    const x = input([4, 9, 9, 16]);
+    x.data[0] = 0;
+    x.data[1] = Number.NaN;
+    x.data[2] = -0;
+    const before = nativeGradStats().native;
+    await expectSameOnBoth([x], withGrads(tf.relu, x.shape), 1e-12);
+    expect(nativeGradStats().native - before).toBeGreaterThan(0);
+  });
+
+  it("Mean's gradient over H, W (the SE squeeze) equals tfjs's", async () => {
+    const x = input([4, 9, 9, 16]);
+    const before = nativeGradStats().native;
+    await expectSameOnBoth(
+      [x],
+      withGrads((t) => tf.mean(t, [1, 2]), [4, 16]),
+      1e-6,
+    );
+    await expectSameOnBoth(
+      [x],
+      withGrads((t) => tf.mean(t, [1, 2], true), [4, 1, 1, 16]),
+      1e-6,
+    );
+    expect(nativeGradStats().native - before).toBe(2);
+  });
+
+  it("Mean over non-contiguous axes goes to tfjs's gradient and still agrees", async () => {
+    const x = input([4, 9, 9, 16]);
+    const before = nativeGradStats();
+    await expectSameOnBoth(
+      [x],
+      withGrads((t) => tf.mean(t, [1, 3]), [4, 9]),
+      1e-6,
+    );
+    const after = nativeGradStats();
+    expect(after.native).toBe(before.native);
+    expect(after.delegated).toBeGreaterThan(before.delegated);
+  });
+
+  it("inference batch norm (FusedBatchNorm) equals the cpu kernel, with and without scale/offset", async () => {
+    const x = input([4, 9, 9, 24]);
+    const mean = input([24]);
+    const variance = { shape: [24], data: input([24]).data.map((v) => v * v + 0.1) };
+    const offset = input([24]);
+    const scale = input([24]);
+    resetNativeKernelCounts();
+    await expectSameOnBoth(
+      [x, mean, variance, offset, scale],
+      (a, m, v, o, s) => tf.batchNorm(a, m, v, o, s, 1e-3),
+      1e-6,
+    );
+    await expectSameOnBoth([x, mean, variance], (a, m, v) => tf.batchNorm(a, m, v), 1e-6);
+    expect(nativeKernelCounts().FusedBatchNorm?.native).toBe(2);
+  });
+});
