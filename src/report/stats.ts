@@ -4,8 +4,10 @@
  * The special functions are checked against SciPy (test/fixtures/stats/reference.json).
  *
  * NaN semantics the notebooks rely on: the mean of no values and the std of fewer than two are
- * NaN, and so is every test statistic that cannot be computed (n < 2, no spread); `verdict`
- * turns those into words. Non-finite inputs are refused (ConfigError naming the value).
+ * NaN, mean/sampleStd pass NaN through (the mean of per-variant stds is NaN with one seed, and a
+ * notebook prints "cannot tell"), and every test statistic that cannot be computed (n < 2, no
+ * spread) is NaN; `verdict` turns those into words. Welch's test refuses non-finite values
+ * (ConfigError naming the value): a NaN there is a bug upstream, not "no data".
  */
 import { ConfigError, quote } from "../errors.js";
 
@@ -27,26 +29,31 @@ export interface WelchTest {
   nb: number;
 }
 
-/** Refuses NaN/±Infinity and non-numbers in a sample, naming the sample, index and value. */
-function checkSample(what: string, xs: readonly number[]): void {
+/** Refuses non-numbers (and, with `finite`, NaN/±Infinity), naming the sample, index and value. */
+function checkSample(what: string, xs: readonly number[], finite: boolean): void {
   if (!Array.isArray(xs))
     throw new ConfigError(`${what} must be an array of numbers; got ${quote(xs)}`);
   xs.forEach((x, i) => {
-    if (typeof x !== "number" || !Number.isFinite(x)) {
-      throw new ConfigError(`${what}[${i}] must be a finite number; got ${quote(x)}`);
+    if (typeof x !== "number" || (finite && !Number.isFinite(x))) {
+      throw new ConfigError(
+        `${what}[${i}] must be a ${finite ? "finite " : ""}number; got ${quote(x)}`,
+      );
     }
   });
 }
 
-/** Arithmetic mean; NaN for an empty sample (a variant with no finished run plots as a gap). */
+/**
+ * Arithmetic mean; NaN for an empty sample (a variant with no finished run plots as a gap) or
+ * when a value is NaN (e.g. the std of a one-seed variant). Non-numbers are refused.
+ */
 export function mean(xs: readonly number[]): number {
-  checkSample("mean: values", xs);
+  checkSample("mean: values", xs, false);
   return xs.reduce((s, v) => s + v, 0) / xs.length;
 }
 
-/** Sample standard deviation with the n − 1 denominator; NaN for fewer than two values. */
+/** Sample standard deviation with the n − 1 denominator; NaN for fewer than two values or a NaN value. */
 export function sampleStd(xs: readonly number[]): number {
-  checkSample("sampleStd: values", xs);
+  checkSample("sampleStd: values", xs, false);
   if (xs.length < 2) return Number.NaN;
   const m = mean(xs);
   return Math.sqrt(xs.reduce((s, v) => s + (v - m) ** 2, 0) / (xs.length - 1));
@@ -176,8 +183,8 @@ export function studentTTwoSidedP(t: number, df: number): number {
  * values give NaN se/t/df/p (and `verdict` says "too few seeds"); non-finite values are refused.
  */
 export function welchTest(a: readonly number[], b: readonly number[]): WelchTest {
-  checkSample("welchTest: a", a);
-  checkSample("welchTest: b", b);
+  checkSample("welchTest: a", a, true);
+  checkSample("welchTest: b", b, true);
   const diff = mean(a) - mean(b);
   const va = sampleStd(a) ** 2 / a.length;
   const vb = sampleStd(b) ** 2 / b.length;
