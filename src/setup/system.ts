@@ -40,6 +40,11 @@ function onPath(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 }
 
+/** Daemons live in /usr/sbin, which a non-login PATH may lack. */
+function onPathOrSbin(cmd: string): boolean {
+  return onPath(cmd) || fs.existsSync(`/usr/sbin/${cmd}`) || fs.existsSync(`/sbin/${cmd}`);
+}
+
 /** Every system piece, in install order. */
 export const SYSTEM_PIECES: SystemPiece[] = [
   {
@@ -91,6 +96,15 @@ export const SYSTEM_PIECES: SystemPiece[] = [
     apt: ["chromium"],
     check: () => fs.existsSync("/usr/bin/chromium"),
     without: "the browser check of the HTML exports is skipped",
+  },
+  {
+    id: "slurm",
+    what: "SLURM client and daemons with munge (sbatch, squeue, slurmctld, slurmd, munged)",
+    apt: ["slurmctld", "slurmd", "munge", "slurm-client"],
+    check: () =>
+      ["sbatch", "squeue", "sinfo", "scancel"].every(onPath) &&
+      ["slurmctld", "slurmd", "munged"].every(onPathOrSbin),
+    without: "sweep submit --slurm and its cluster test are skipped",
   },
 ];
 
