@@ -17,6 +17,9 @@ script does the parts of papermill we need:
   empty name and message and puts the text in the cell's stderr) and the exit status is 1.
 
 Every file is written to a temporary name and renamed, so a killed run never leaves half a notebook.
+With --notary-dir, the notebook written is then signed into that Jupyter notary (secret and
+signature database; scripts/trust_notebooks.py), so the project's server trusts it and runs the
+chart scripts in its outputs.
 """
 
 import argparse
@@ -177,6 +180,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=3600, help="seconds a cell may run")
     ap.add_argument("--html", default=None, help="also write an HTML export here")
     ap.add_argument("--summary", default=None, help="write a JSON summary of the run here")
+    ap.add_argument("--notary-dir", default=None, help="sign the output into this Jupyter notary data dir")
     args = ap.parse_args()
 
     nb = nbformat.read(args.input, as_version=4)
@@ -281,6 +285,10 @@ def main():
     nb.metadata["papermill"] = meta
 
     atomic_write(args.output, nbformat.writes(nb))
+    if args.notary_dir:
+        from trust_notebooks import notary_for, sign_file
+
+        sign_file(notary_for(args.notary_dir), args.output)
     if args.html:
         export_html(nb, args.html)
     if args.summary:

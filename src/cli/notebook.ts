@@ -1,4 +1,4 @@
-/** `senet-lab notebook run|serve`. */
+/** `senet-lab notebook run|serve|trust`. */
 import { parseParams, runNotebook } from "../notebook/run.js";
 import { type CommandSpec, int, list, str } from "./command.js";
 
@@ -51,7 +51,8 @@ const runCommand: CommandSpec = {
 
 const serveCommand: CommandSpec = {
   name: "serve",
-  summary: "Start a Jupyter server on loopback with the project's tslab kernel and notebooks/.",
+  summary:
+    "Start a Jupyter server on loopback with the project's tslab kernel, notebooks/ and results/ (executed copies trusted).",
   flags: {
     port: {
       type: "string",
@@ -69,9 +70,34 @@ const serveCommand: CommandSpec = {
   },
 };
 
+const trustCommand: CommandSpec = {
+  name: "trust",
+  summary:
+    "Mark executed notebooks trusted for `npm run notebook` (charts draw); default results/*.ipynb. Files are not rewritten.",
+  args: "[nb.ipynb ...]",
+  flags: {
+    check: { type: "boolean", description: "Only report whether each notebook is trusted." },
+  },
+  run: async (flags, positionals) => {
+    const { resultNotebooks, trustNotebooks, NOTARY_DIR } = await import("../notebook/trust.js");
+    const files = positionals.length > 0 ? positionals : resultNotebooks();
+    const results = await trustNotebooks(files, { check: Boolean(flags.check) });
+    for (const r of results) {
+      const state = r.trusted
+        ? r.trustedBefore
+          ? "trusted (already)"
+          : "trusted (signed now)"
+        : "not trusted";
+      process.stdout.write(`${state}: ${r.path}\n`);
+    }
+    process.stderr.write(`notary: ${NOTARY_DIR}\n`);
+    return flags.check && results.some((r) => !r.trusted) ? 1 : 0;
+  },
+};
+
 /** The notebook command group. */
 export const notebookCommand: CommandSpec = {
   name: "notebook",
   summary: "Run a notebook through the tslab kernel, or serve the notebooks in Jupyter.",
-  subcommands: [runCommand, serveCommand],
+  subcommands: [runCommand, serveCommand, trustCommand],
 };

@@ -28,7 +28,7 @@ function chromium(args: string[], file: string): string {
         `--user-data-dir=${profile}`,
         "--virtual-time-budget=15000",
         ...args,
-        pathToFileURL(path.resolve(file)).href,
+        /^https?:\/\//.test(file) ? file : pathToFileURL(path.resolve(file)).href,
       ],
       {
         encoding: "utf8",
@@ -42,12 +42,12 @@ function chromium(args: string[], file: string): string {
   }
 }
 
-/** The page's DOM after its scripts ran (charts drawn). */
+/** The page's DOM after its scripts ran (charts drawn); `htmlFile` may also be an http(s) URL. */
 export function renderedDom(htmlFile: string): string {
   return chromium(["--dump-dom"], htmlFile);
 }
 
-/** Saves a PNG screenshot of the page. */
+/** Saves a PNG screenshot of the page (a file or an http(s) URL). */
 export function screenshot(htmlFile: string, png: string, size = "1200,2400"): void {
   chromium([`--window-size=${size}`, `--screenshot=${path.resolve(png)}`], htmlFile);
 }

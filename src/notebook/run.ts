@@ -1,7 +1,8 @@
 /**
  * Runs a notebook through the real tslab kernel with Jupyter's nbclient (scripts/run_notebook.py,
  * under Debian's python), the papermill way: parameters injected after the `parameters` cell,
- * timings and execution counts recorded, the output saved even when a cell fails.
+ * timings and execution counts recorded, the output saved even when a cell fails, and signed
+ * into the project's Jupyter notary so the interactive server trusts it (trust.ts).
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -16,6 +17,7 @@ import {
   SYSTEM_PYTHON,
 } from "../setup/system.js";
 import { PROJECT_ROOT } from "../util/fs.js";
+import { ensureNotarySecret, NOTARY_DIR } from "./trust.js";
 
 /** Options of one notebook run. */
 export interface NotebookRunOptions {
@@ -33,6 +35,11 @@ export interface NotebookRunOptions {
   env?: NodeJS.ProcessEnv;
   /** "inherit" (default) echoes the kernel's live stderr; "pipe" keeps it quiet (tests). */
   stderr?: "inherit" | "pipe";
+  /**
+   * Jupyter notary the executed notebook is signed into, so the project's server trusts it and
+   * draws its charts (default .jupyter/notary, the one `npm run notebook` reads).
+   */
+  notaryDir?: string;
 }
 
 /** What a run produced. */
@@ -113,6 +120,9 @@ export async function runNotebook(options: NotebookRunOptions): Promise<Notebook
     summaryFile,
   ];
   if (html) args.push("--html", html);
+  const notaryDir = path.resolve(options.notaryDir ?? NOTARY_DIR);
+  ensureNotarySecret(notaryDir);
+  args.push("--notary-dir", notaryDir);
   if (options.cellTimeoutS) args.push("--timeout", String(options.cellTimeoutS));
   let stderrText = "";
   const code: number = await new Promise((resolve, reject) => {

@@ -1,6 +1,9 @@
 /**
  * `npm run notebook`: Debian's Jupyter Notebook server on loopback, with the project-local tslab
- * kernel and notebooks/ as its root. A random token guards it; the URL printed carries it.
+ * kernel and the project folder as its root (notebooks/ to work in, results/ to read the executed
+ * copies). A random token guards it; the URL printed carries it. The server's notary is the
+ * project's (.jupyter/notary), and the committed results/*.ipynb are signed into it at start, so
+ * their charts draw without re-running them.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -9,6 +12,7 @@ import path from "node:path";
 import { NotebookError } from "../errors.js";
 import { checkSystem, jupyterEnv, registerKernel, SYSTEM_PYTHON } from "../setup/system.js";
 import { PROJECT_ROOT } from "../util/fs.js";
+import { NOTARY_DIR, resultNotebooks, trustNotebooks } from "./trust.js";
 
 /** A running server. */
 export interface NotebookServer {
@@ -35,10 +39,20 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Options of serveNotebooks. */
+export interface ServeOptions {
+  /** Port; default 8888, 0 picks a free one. */
+  port?: number;
+  /** The server's root folder; default the project folder (notebooks/ and results/ under it). */
+  notebookDir?: string;
+  /** Jupyter notary (secret + signature database) the server checks trust against; default .jupyter/notary. */
+  notaryDir?: string;
+  /** Notebooks to sign into the notary before the server starts; default results/*.ipynb. */
+  trust?: readonly string[];
+}
+
 /** Starts the server and resolves once its API answers. */
-export async function serveNotebooks(
-  options: { port?: number; notebookDir?: string } = {},
-): Promise<NotebookServer> {
+export async function serveNotebooks(options: ServeOptions = {}): Promise<NotebookServer> {
   if (!checkSystem().find((s) => s.piece.id === "notebook-server")?.present) {
     throw new NotebookError(
       "Jupyter Notebook is not installed: run `npm run setup` (Debian package jupyter-notebook)",
@@ -49,7 +63,10 @@ export async function serveNotebooks(
   const token = randomBytes(16).toString("hex");
   // Jupyter refuses root unless told; containers and CI run as root, and we bind loopback only.
   const rootFlag = process.getuid?.() === 0 ? ["--allow-root"] : [];
-  const dir = options.notebookDir ?? path.join(PROJECT_ROOT, "notebooks");
+  const dir = options.notebookDir ?? PROJECT_ROOT;
+  const notaryDir = path.resolve(options.notaryDir ?? NOTARY_DIR);
+  // Signs (without rewriting) so that the executed notebooks' chart scripts run when opened.
+  await trustNotebooks(options.trust ?? resultNotebooks(), { notaryDir });
   const child = spawn(
     SYSTEM_PYTHON,
     [
@@ -62,6 +79,7 @@ export async function serveNotebooks(
       `--NotebookApp.token=${token}`,
       `--notebook-dir=${dir}`,
       "--MappingKernelManager.default_kernel_name=tslab",
+      `--NotebookNotary.data_dir=${notaryDir}`,
       ...rootFlag,
     ],
     { env: jupyterEnv(), stdio: ["ignore", "ignore", "pipe"] },
