@@ -4,7 +4,6 @@
  * (mean ± std over seeds, grouped by the grid keys) for a terminal.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
 import type { RunStatus, SweepStatus } from "../sweep/status.js";
@@ -97,31 +96,14 @@ const runOneCommand: CommandSpec = {
     const spec = readSpecFile(onePositional(positionals, "spec file", "run-one"));
     const out = str(flags, "out");
     const index = str(flags, "index");
-    const { recordFailure, runSweepTask, slurmIdsFromEnv, slurmJobLabel } = await import(
-      "../sweep/index.js"
-    );
-    const log = (line: string) => process.stdout.write(`${line}\n`);
+    const { runSweepTask } = await import("../sweep/index.js");
+    // No SIGTERM handler: training does not yield to the event loop between batches, so a
+    // handler would only delay scancel. The default action ends the task at once; its claim,
+    // which names the SLURM job, then reads as stale and status reports the run failed.
     const result = await runSweepTask(spec, {
       ...(out ? { outDir: path.resolve(out) } : {}),
       ...(index !== undefined ? { index } : {}),
-      log,
-      onStart(run, outDir) {
-        // scancel, a time limit or preemption send SIGTERM first: say so in the failure record.
-        process.once("SIGTERM", () => {
-          const ids = slurmIdsFromEnv();
-          recordFailure(
-            outDir,
-            run.id,
-            "terminated by SIGTERM (scancel, time limit or preemption)",
-            {
-              host: os.hostname(),
-              ...(ids ? { slurm: slurmJobLabel(ids) } : {}),
-            },
-          );
-          process.stderr.write(`run ${run.index} ${run.id}: terminated by SIGTERM\n`);
-          process.exit(143);
-        });
-      },
+      log: (line) => process.stdout.write(`${line}\n`),
     });
     if (result.error) process.stderr.write(`${result.error}\n`);
     return result.code;

@@ -6,7 +6,6 @@
  */
 import os from "node:os";
 import { ConfigError, quote, SenetLabError } from "../errors.js";
-import type { SweepRun } from "./expand.js";
 import type { RunSummary } from "./experiment.js";
 import { clearFailure, EXIT_ALREADY_DONE, EXIT_BUSY, recordFailure } from "./layout.js";
 import { runOne } from "./run-one.js";
@@ -25,8 +24,6 @@ export interface RunTaskOptions {
   index?: string;
   /** Line logger (training epochs and the final line); default console.log. */
   log?: (line: string) => void;
-  /** Called once the run is known, before training (the CLI installs its SIGTERM handler here). */
-  onStart?: (run: SweepRun, outDir: string) => void;
   /** Environment to read SLURM_ARRAY_TASK_ID from; default process.env. */
   env?: NodeJS.ProcessEnv;
 }
@@ -97,7 +94,6 @@ export async function runSweepTask(
   }
   const log = options.log ?? ((line: string) => console.log(line));
   writeSweepFolder(sweep, { onlyIfChanged: true });
-  options.onStart?.(run, outDir);
   const seconds = () => (performance.now() - t0) / 1000;
   const base = { index, id: run.id };
   try {
@@ -121,9 +117,8 @@ export async function runSweepTask(
       };
     }
     clearFailure(outDir, run.id);
-    const wall = (r.summary as unknown as Record<string, unknown>).wallSeconds;
     log(
-      `run ${index} ${run.id}: ${r.outcome} in ${seconds().toFixed(1)} s${typeof wall === "number" ? ` (training ${wall.toFixed(1)} s)` : ""}`,
+      `run ${index} ${run.id}: ${r.outcome} in ${seconds().toFixed(1)} s (training ${r.summary.wallSeconds.toFixed(1)} s)`,
     );
     return { ...base, code: 0, outcome: r.outcome, summary: r.summary, seconds: seconds() };
   } catch (err) {

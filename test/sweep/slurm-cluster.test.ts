@@ -200,6 +200,39 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     expect(fs.existsSync(lockFile)).toBe(true);
   }, 60_000);
 
+  it("a task cancelled mid-training (scancel) leaves its run failed, resumable", async () => {
+    const longSpec = {
+      ...SPEC,
+      name: "slurm-long",
+      base: { ...SPEC.base, epochs: 40 },
+      grid: {},
+      seeds: [1],
+    };
+    const longFile = path.join(root, "long.json");
+    fs.writeFileSync(longFile, JSON.stringify(longSpec));
+    const longOut = path.join(root, "long");
+    const r = await cli(["sweep", "submit", longFile, "--slurm", "--out", longOut]);
+    expect(r.code, r.out).toBe(0);
+    const job = submittedJob(r.out);
+    clearSlurmCache();
+    let s = sweepStatus(longOut);
+    for (let i = 0; i < 120 && !(s.runs[0]!.state === "running" && s.runs[0]!.epochs > 0); i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      clearSlurmCache();
+      s = sweepStatus(longOut);
+    }
+    expect(s.runs[0]!.state, JSON.stringify(s.runs[0])).toBe("running");
+    expect(s.runs[0]!.slurm).toBe(`${job}_0`);
+    slurm("scancel", [job]);
+    await waitForJob(job);
+    clearSlurmCache();
+    const after = sweepStatus(longOut).runs[0]!;
+    expect(after.state).toBe("failed");
+    expect(after.error).toContain(`SLURM task ${job}_0 ended while training this run`);
+    expect(after.epochs).toBeGreaterThan(0);
+    expect(after.epochs).toBeLessThan(40);
+  }, 60_000);
+
   it("resubmits only the failed run with --failed; the table then equals a local run's", async () => {
     fs.rmSync(path.join(slurmOut, FAILING.id));
     const args = ["sweep", "submit", specFile, "--slurm", "--out", slurmOut, "--failed"];
@@ -211,7 +244,7 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     expect(r.code, r.out).toBe(0);
     const job = submittedJob(r.out);
     expect(r.out).toContain("1 of 4 runs as array 3 (left out: 3 done, 0 not failed)");
-    await waitForJob(job);
+    const resubmitted = await waitForJob(job);
     const s = status();
     expect(s.counts).toEqual({ done: 4, running: 0, failed: 0, missing: 0 });
     expect(fs.readdirSync(path.join(slurmOut, ".failures"))).toEqual([]);
@@ -226,8 +259,12 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     expect(again.out).toContain("nothing to submit: 4 runs (4 done)");
     expect(readSlurmJobs(slurmOut)).toHaveLength(2);
 
+    const t0 = performance.now();
     const local = await cli(["sweep", "run", specFile, "--out", localOut, "--workers", "2"]);
     expect(local.code, local.out).toBe(0);
+    console.log(
+      `[slurm-cluster.test] resubmitted task done ${resubmitted.toFixed(1)} s after submit; local sweep run of the same 4 runs: ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const table = async (dir: string) =>
       (
         await cli([
