@@ -11,6 +11,7 @@ import type { LoadedBackend } from "./index.js";
 import { registerNativeGradients } from "./native-grads.js";
 import { loadAddon, type OnednnAddon } from "./onednn-addon.js";
 import { NATIVE_KERNELS, type NativeBackend } from "./onednn-kernels/index.js";
+import { noteEscaped, noteStored, recycle } from "./onednn-kernels/util.js";
 import { registerStridedSliceGradient } from "./strided-slice-grad.js";
 
 export {
@@ -25,13 +26,53 @@ export {
 /** Name under which tfjs knows the backend. */
 export const ONEDNN_BACKEND = "onednn";
 
-/** The cpu backend with the addon attached, so native kernels can reach it. */
+type DataId = object;
+type Values = Parameters<MathBackendCPU["write"]>[0];
+
+/**
+ * The cpu backend with the addon attached, so native kernels can reach it, and with its
+ * storage hooks feeding the output pool (onednn-kernels/util.ts): an array goes back to the
+ * pool when its tensor is disposed, unless it was read out or is shared, which these hooks see.
+ */
 export class OnednnBackend extends MathBackendCPU {
   /** The loaded native addon. */
   readonly addon: OnednnAddon;
   constructor(addon: OnednnAddon) {
     super();
     this.addon = addon;
+  }
+
+  /** Stores values under a new dataId (every kernel output and tf.tensor() comes through here). */
+  override write(values: Values, shape: number[], dtype: tf.DataType): DataId {
+    noteStored(values);
+    return super.write(values, shape, dtype);
+  }
+
+  /** Stores values moved in from another backend under an existing dataId. */
+  override move(
+    dataId: DataId,
+    values: Values,
+    shape: number[],
+    dtype: tf.DataType,
+    refCount: number,
+  ): void {
+    noteStored(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  /** Hands a tensor's values out (dataSync, data, bufferSync): they may now live anywhere. */
+  override readSync(dataId: DataId): tf.backend_util.BackendValues {
+    const v = super.readSync(dataId);
+    noteEscaped(this.data.get(dataId)?.values);
+    return v;
+  }
+
+  /** Drops a reference; when the data goes, its array returns to the pool. */
+  override disposeData(dataId: DataId, force?: boolean): boolean {
+    const values = this.data.get(dataId)?.values;
+    const gone = super.disposeData(dataId, force);
+    if (gone && values !== undefined && !this.data.has(dataId)) recycle(values);
+    return gone;
   }
 }
 

@@ -26,18 +26,104 @@ export function f32(
   return values instanceof Float32Array ? values : undefined;
 }
 
-/**
- * An output array of n floats, uninitialised: every native kernel writes all of its outputs,
- * so skipping calloc's zeroing (4 MB per activation here) saves memory traffic.
- */
-export function alloc(n: number): Float32Array {
-  if (n < 1024) return new Float32Array(n);
-  const buf = Buffer.allocUnsafeSlow(n * 4);
-  return new Float32Array(buf.buffer, buf.byteOffset, n);
-}
-
 const weightIds = new WeakMap<Float32Array, number>();
 let nextWeightId = 1;
+
+/** Arrays under this many floats are plain `new Float32Array` (V8's own heap handles them). */
+const MIN_POOLED = 1024;
+/** Most bytes the free lists may hold; beyond it freed arrays are left to the GC. */
+const MAX_POOLED_BYTES = 1024 * 1024 * 1024;
+
+/** Buffers alloc() made: only these are ever recycled. */
+const owned = new WeakSet<ArrayBuffer>();
+/** Owned buffers now stored under a tensor's dataId. */
+const attached = new WeakSet<ArrayBuffer>();
+/** Owned buffers something else may still hold (read out, viewed, or shared by two tensors). */
+const escaped = new WeakSet<ArrayBuffer>();
+/** Free arrays by length. */
+const freeLists = new Map<number, Float32Array[]>();
+let pooledBytes = 0;
+const poolStats = { allocated: 0, reused: 0, recycled: 0, escaped: 0 };
+
+/** Counts of the output pool since load: new arrays, reused ones, returned ones, escaped ones. */
+export function outputPoolStats(): Readonly<typeof poolStats> & { pooledBytes: number } {
+  return { ...poolStats, pooledBytes };
+}
+
+/**
+ * An output array of n floats, uninitialised: every native kernel writes all of its outputs.
+ * Large ones come from the free lists that the backend's disposeData fills: a training step
+ * frees and reallocates the same activation sizes every step, and fresh ArrayBuffers cost an
+ * allocation plus, every 64 MB of them, a V8 garbage collection (42 per SE-ResNet-20 step).
+ */
+export function alloc(n: number): Float32Array {
+  if (n < MIN_POOLED) return new Float32Array(n);
+  const reused = freeLists.get(n)?.pop();
+  if (reused) {
+    pooledBytes -= n * 4;
+    poolStats.reused++;
+    return reused;
+  }
+  const buf = Buffer.allocUnsafeSlow(n * 4);
+  const a = new Float32Array(buf.buffer, buf.byteOffset, n);
+  owned.add(a.buffer as ArrayBuffer);
+  poolStats.allocated++;
+  return a;
+}
+
+function isWhole(v: Float32Array): boolean {
+  return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
+}
+
+/**
+ * Called when the backend stores `values` under a new dataId. A buffer stored twice, or stored
+ * as a view (a cpu kernel's subarray of its input), may outlive its first tensor: never recycle it.
+ */
+export function noteStored(values: unknown): void {
+  if (!(values instanceof Float32Array)) return;
+  const b = values.buffer as ArrayBuffer;
+  if (!owned.has(b) || escaped.has(b)) return;
+  if (attached.has(b) || !isWhole(values)) {
+    escaped.add(b);
+    poolStats.escaped++;
+  } else {
+    attached.add(b);
+  }
+}
+
+/** Called when the backend hands `values` out (dataSync, data, bufferSync): never recycle it. */
+export function noteEscaped(values: unknown): void {
+  if (!(values instanceof Float32Array) && !ArrayBuffer.isView(values)) return;
+  const b = (values as Float32Array).buffer as ArrayBuffer;
+  if (owned.has(b) && !escaped.has(b)) {
+    escaped.add(b);
+    poolStats.escaped++;
+  }
+}
+
+/** Called when the tensor holding `values` is gone: return the array to the free lists. */
+export function recycle(values: unknown): void {
+  if (!(values instanceof Float32Array)) return;
+  const b = values.buffer as ArrayBuffer;
+  if (!owned.has(b) || escaped.has(b) || !attached.has(b) || !isWhole(values)) return;
+  attached.delete(b);
+  if (pooledBytes + values.byteLength > MAX_POOLED_BYTES) return;
+  weightIds.delete(values); // new contents: the addon's reordered copy no longer applies
+  let list = freeLists.get(values.length);
+  if (!list) {
+    list = [];
+    freeLists.set(values.length, list);
+  }
+  list.push(values);
+  pooledBytes += values.byteLength;
+  poolStats.recycled++;
+}
+
+/** Empties the free lists (the GC takes the arrays). */
+export function clearOutputPool(): void {
+  freeLists.clear();
+  pooledBytes = 0;
+}
 
 /**
  * A process-unique id for a filter array, so the addon can keep its reordered copy: tfjs never
