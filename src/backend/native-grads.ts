@@ -1,40 +1,28 @@
 /**
  * Gradients that tfjs builds from several full-size kernels, done in one native pass when the
- * onednn backend is active: Relu (tfjs: Step, then Multiply) and Mean over one contiguous block
- * of axes (tfjs: Multiply by a tensor of ones, then RealDiv), the SE block's squeeze. On any
+ * onednn backend is active: Relu (tfjs: Step, then Multiply), Sigmoid (Sub with the scalar first,
+ * which has no native kernel, then two Multiplies; SGE's full-size gate), and Mean and Sum over
+ * one contiguous block of axes (tfjs: Multiply by a tensor of ones, then RealDiv for Mean), the SE
+ * squeeze and SGE's group statistics. On any
  * other backend, or a case the native pass does not cover, tfjs's own gradient runs unchanged.
  * tfjs keeps one gradient per kernel name for all backends, hence the wrap-and-delegate.
  */
 import * as tf from "@tensorflow/tfjs";
 import { activeOnednnBackend } from "./onednn.js";
 import type { NativeBackend } from "./onednn-kernels/index.js";
-import { alloc, f32, sizeOf } from "./onednn-kernels/util.js";
+import { alloc, contiguousBlock, f32 } from "./onednn-kernels/util.js";
 
 /** Below this many elements tfjs's gradient runs (a native call costs more than it saves). */
 const MIN_NATIVE_SIZE = 4096;
 
 const stats = { native: 0, delegated: 0 };
 
-/** How many Relu/Mean gradients ran natively and how many went to tfjs's own (tests, profiles). */
+/** How many wrapped gradients ran natively and how many went to tfjs's own (tests, profiles). */
 export function nativeGradStats(): Readonly<typeof stats> {
   return { ...stats };
 }
 
 type GradFunc = tf.GradConfig["gradFunc"];
-
-/** [P, Q, S] when `axes` of `shape` form one contiguous block (size-1 axes count as either). */
-export function contiguousBlock(shape: number[], axes: number[]): [number, number, number] | null {
-  const reduced = shape.map((d, i) => axes.includes(i) && d !== 1);
-  const first = reduced.indexOf(true);
-  const last = reduced.lastIndexOf(true);
-  if (first < 0) return null;
-  for (let i = first; i <= last; i++) if (!reduced[i] && shape[i] !== 1) return null;
-  return [
-    sizeOf(shape.slice(0, first)),
-    sizeOf(shape.slice(first, last + 1)),
-    sizeOf(shape.slice(last + 1)),
-  ];
-}
 
 function reluGrad(nb: NativeBackend, dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor | undefined {
   const x = saved[0];
@@ -48,21 +36,36 @@ function reluGrad(nb: NativeBackend, dy: tf.Tensor, saved: tf.Tensor[]): tf.Tens
   return tf.tensor(dx, x.shape, "float32");
 }
 
-function meanGrad(
-  nb: NativeBackend,
-  dy: tf.Tensor,
-  saved: tf.Tensor[],
-  attrs: tf.NamedAttrMap,
-): tf.Tensor | undefined {
-  const x = saved[0];
+function sigmoidGrad(nb: NativeBackend, dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor | undefined {
+  const y = saved[0];
+  const yv = y && f32(nb, y);
   const dyv = f32(nb, dy);
-  if (x?.dtype !== "float32" || !dyv || x.size < MIN_NATIVE_SIZE) return undefined;
-  const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
-  const block = contiguousBlock(x.shape, axes);
-  if (!block || block[0] * block[2] !== dyv.length) return undefined;
-  const dx = alloc(x.size);
-  nb.addon.expand(dyv, dx, block, 1 / block[1]);
-  return tf.tensor(dx, x.shape, "float32");
+  if (!y || !yv || !dyv || yv.length !== dyv.length || yv.length < MIN_NATIVE_SIZE) {
+    return undefined;
+  }
+  const dx = alloc(yv.length);
+  nb.addon.sigmoidGrad(yv, dyv, dx);
+  return tf.tensor(dx, y.shape, "float32");
+}
+
+/** The gradient of a reduction over one block of axes: dy broadcast back, times 1/Q or 1. */
+function reductionGrad(mean: boolean) {
+  return (
+    nb: NativeBackend,
+    dy: tf.Tensor,
+    saved: tf.Tensor[],
+    attrs: tf.NamedAttrMap,
+  ): tf.Tensor | undefined => {
+    const x = saved[0];
+    const dyv = f32(nb, dy);
+    if (x?.dtype !== "float32" || !dyv || x.size < MIN_NATIVE_SIZE) return undefined;
+    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+    const block = contiguousBlock(x.shape, axes);
+    if (!block || block[0] * block[2] !== dyv.length) return undefined;
+    const dx = alloc(x.size);
+    nb.addon.expand(dyv, dx, block, mean ? 1 / block[1] : 1);
+    return tf.tensor(dx, x.shape, "float32");
+  };
 }
 
 function wrap(
@@ -96,10 +99,12 @@ function wrap(
 
 let registered = false;
 
-/** Wraps tfjs's Relu and Mean gradients with their native one-pass forms (idempotent). */
+/** Wraps tfjs's Relu, Sigmoid, Mean and Sum gradients with native one-pass forms (idempotent). */
 export function registerNativeGradients(): void {
   if (registered) return;
   wrap("Relu", reluGrad);
-  wrap("Mean", meanGrad);
+  wrap("Sigmoid", sigmoidGrad);
+  wrap("Mean", reductionGrad(true));
+  wrap("Sum", reductionGrad(false));
   registered = true;
 }

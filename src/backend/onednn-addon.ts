@@ -146,6 +146,8 @@ export interface OnednnAddon {
   ): void;
   /** dx = dy · step(x) in one pass (the Relu gradient). */
   reluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** dx = dy · (y · (1 − y)) from the sigmoid's output y, in one pass (the Sigmoid gradient). */
+  sigmoidGrad(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** y[p, q, s] = x[p, s] · scale: the adjoint of reduce(), for the Mean and Sum gradients. */
   expand(x: Float32Array, y: Float32Array, shape: [number, number, number], scale: number): void;
   /** One SGD-with-momentum step of one weight into fresh arrays; hyper = [lr, momentum, weightDecay, nesterov ? 1 : 0]. */
@@ -176,7 +178,7 @@ export interface OnednnAddon {
 /** Operation codes of the addon's binary(), eltwise() and reduce(). */
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
 /** Unary ops of eltwise(). */
-export const ELTWISE_OPS = { relu: 0, sigmoid: 1, tanh: 2, exp: 3 } as const;
+export const ELTWISE_OPS = { relu: 0, sigmoid: 1, tanh: 2, exp: 3, square: 4 } as const;
 /** Reductions of reduce(). */
 export const REDUCE_OPS = { sum: 0, mean: 1, max: 2, min: 3 } as const;
 

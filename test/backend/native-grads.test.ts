@@ -1,12 +1,14 @@
 /**
- * The native one-pass Relu and Mean gradients (src/backend/native-grads.ts) equal tfjs's own
+ * The native one-pass Relu, Sigmoid, Mean and Sum gradients (src/backend/native-grads.ts) and
+ * the native Square kernel equal tfjs's own
  * on the cpu backend, run natively where they should, and leave other cases to tfjs; the
  * inference FusedBatchNorm kernel equals the cpu one.
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { contiguousBlock, nativeGradStats } from "../../src/backend/native-grads.js";
+import { nativeGradStats } from "../../src/backend/native-grads.js";
 import { nativeKernelCounts, resetNativeKernelCounts } from "../../src/backend/onednn.js";
+import { contiguousBlock } from "../../src/backend/onednn-kernels/util.js";
 import { expectSameOnBoth, input, NATIVE, setupOnednn, withGrads } from "./onednn-support.js";
 
 describe("contiguousBlock", () => {
@@ -17,7 +19,10 @@ describe("contiguousBlock", () => {
   });
   it("refuses axes that are not contiguous", () => {
     expect(contiguousBlock([4, 8, 8, 16], [1, 3])).toBeNull();
-    expect(contiguousBlock([4, 1, 1, 16], [1, 2])).toBeNull();
+  });
+  it("treats a reduction over size-1 axes only as a copy", () => {
+    expect(contiguousBlock([4, 1, 1, 16], [1, 2])).toEqual([64, 1, 1]);
+    expect(contiguousBlock([4, 8, 16, 1], [3])).toEqual([512, 1, 1]);
   });
 });
 
@@ -32,6 +37,52 @@ describe.skipIf(!NATIVE.built)("native gradients on onednn", () => {
     const before = nativeGradStats().native;
     await expectSameOnBoth([x], withGrads(tf.relu, x.shape), 1e-12);
     expect(nativeGradStats().native - before).toBeGreaterThan(0);
+  });
+
+  it("Sigmoid's gradient (from the output) equals tfjs's", async () => {
+    const x = input([4, 9, 9, 16]);
+    x.data[0] = 40; // saturated: y = 1, gradient 0
+    x.data[1] = -40;
+    const before = nativeGradStats().native;
+    await expectSameOnBoth([x], withGrads(tf.sigmoid, x.shape), 1e-6);
+    expect(nativeGradStats().native - before).toBeGreaterThan(0);
+  });
+
+  it("Sum's gradient over the last axis and over H, W (SGE's statistics) equals tfjs's", async () => {
+    const x = input([4, 9, 9, 4, 4]);
+    const before = nativeGradStats().native;
+    await expectSameOnBoth(
+      [x],
+      withGrads((t) => tf.sum(t, 4), [4, 9, 9, 4]),
+      1e-6,
+    );
+    await expectSameOnBoth(
+      [x],
+      withGrads((t) => tf.sum(t, [1, 2], true), [4, 1, 1, 4, 4]),
+      1e-6,
+    );
+    expect(nativeGradStats().native - before).toBe(2);
+  });
+
+  it("Sum over a size-1 axis (SGE with one channel per group) runs natively, gradient included", async () => {
+    const x = input([4, 9, 9, 16, 1]);
+    resetNativeKernelCounts();
+    const before = nativeGradStats().native;
+    await expectSameOnBoth(
+      [x],
+      withGrads((t) => tf.sum(t, 4), [4, 9, 9, 16]),
+      1e-12,
+    );
+    expect(nativeKernelCounts().Sum?.native).toBeGreaterThan(0);
+    // This sum's gradient and the one of withGrads' outer sum over everything (5184 elements).
+    expect(nativeGradStats().native - before).toBe(2);
+  });
+
+  it("Square runs natively and equals the cpu kernel, gradient included", async () => {
+    const x = input([4, 9, 9, 16]);
+    resetNativeKernelCounts();
+    await expectSameOnBoth([x], withGrads(tf.square, x.shape), 1e-12);
+    expect(nativeKernelCounts().Square?.native).toBeGreaterThan(0);
   });
 
   it("Mean's gradient over H, W (the SE squeeze) equals tfjs's", async () => {

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { BINARY_OPS, ELTWISE_OPS, REDUCE_OPS } from "../onednn-addon.js";
-import { alloc, f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
+import { alloc, contiguousBlock, f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
 
 /** Below this many output elements (input elements for reductions) the cpu kernel runs. */
 export const MIN_NATIVE_SIZE = 4096;
@@ -85,16 +85,9 @@ function reduce(op: number, axisAttr: string): NativeKernelFunc {
     const axes = tf.util.parseAxisParam(attrs?.[axisAttr] as number | number[], x.shape);
     if (axes.length === 0) return undefined;
     // Only one contiguous block of reduced axes (size-1 axes count as either): x as [P, Q, S].
-    const reduced = x.shape.map((d, i) => axes.includes(i) && d !== 1);
-    const first = reduced.indexOf(true);
-    const last = reduced.lastIndexOf(true);
-    if (first < 0) return undefined;
-    for (let i = first; i <= last; i++) {
-      if (!reduced[i] && x.shape[i] !== 1) return undefined;
-    }
-    const P = sizeOf(x.shape.slice(0, first));
-    const Q = sizeOf(x.shape.slice(first, last + 1));
-    const S = sizeOf(x.shape.slice(last + 1));
+    const block = contiguousBlock(x.shape, axes);
+    if (!block) return undefined;
+    const [P, Q, S] = block;
     const yDims = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     const y = alloc(P * S);
     backend.addon.reduce(xv, y, [P, Q, S], op);
@@ -214,6 +207,8 @@ export const sigmoid = unary(ELTWISE_OPS.sigmoid);
 export const tanh = unary(ELTWISE_OPS.tanh);
 /** Exp. */
 export const exp = unary(ELTWISE_OPS.exp);
+/** Square (SGE's variance). */
+export const square = unary(ELTWISE_OPS.square);
 /** Sum over axes. */
 export const sum = reduce(REDUCE_OPS.sum, "axis");
 /** Mean over axes. */

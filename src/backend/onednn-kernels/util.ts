@@ -291,3 +291,20 @@ export function convForward(
   );
   return output(backend, info.outShape, y);
 }
+
+/**
+ * [P, Q, S] when `axes` of `shape` form one contiguous block (size-1 axes count as either): the
+ * shape the addon's reduce and expand take; null when the reduced axes are split.
+ */
+export function contiguousBlock(shape: number[], axes: number[]): [number, number, number] | null {
+  const reduced = shape.map((d, i) => axes.includes(i) && d !== 1);
+  const first = reduced.indexOf(true);
+  const last = reduced.lastIndexOf(true);
+  if (first < 0) return [sizeOf(shape), 1, 1]; // only size-1 axes: a copy
+  for (let i = first; i <= last; i++) if (!reduced[i] && shape[i] !== 1) return null;
+  return [
+    sizeOf(shape.slice(0, first)),
+    sizeOf(shape.slice(first, last + 1)),
+    sizeOf(shape.slice(last + 1)),
+  ];
+}
