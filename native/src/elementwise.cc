@@ -311,6 +311,37 @@ Napi::Value SigmoidGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// mulGrad(dy, a, b, da, db, [P, Q, S]): the gradient of c = a · b where a and dy are [P, Q, S] and
+// b is [P, 1, S] broadcast over Q (the SE block's channel scale, SGE's positional gate):
+// da = dy · b, db[p, s] = Σ_q dy · a, in one pass over dy and a. The sum runs over q in order,
+// as reduce() does after tfjs's Multiply, so db rounds the same way.
+Napi::Value MulGrad(const Napi::CallbackInfo& info) {
+  auto pqs = intsArg(info, 5, 3, "shape");
+  int64_t P = pqs[0], Q = pqs[1], S = pqs[2];
+  if (P < 1 || Q < 1 || S < 1) throw Napi::RangeError::New(info.Env(), "bad mulGrad shape");
+  const float* dy = floatArg(info, 0, P * Q * S, "dy");
+  const float* a = floatArg(info, 1, P * Q * S, "a");
+  const float* b = floatArg(info, 2, P * S, "b");
+  float* da = floatArg(info, 3, P * Q * S, "da");
+  float* db = floatArg(info, 4, P * S, "db");
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < P; ++p) {
+    const float* bp = b + p * S;
+    float* dbp = db + p * S;
+    for (int64_t s = 0; s < S; ++s) dbp[s] = 0.f;
+    for (int64_t q = 0; q < Q; ++q) {
+      const int64_t o = (p * Q + q) * S;
+      for (int64_t s = 0; s < S; ++s) {
+        const float g = dy[o + s];
+        da[o + s] = g * bp[s];
+        const float prod = g * a[o + s];
+        dbp[s] = dbp[s] + prod;
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
 // expand(x, y, [P, Q, S], scale): y[p, q, s] = x[p, s] · scale, the adjoint of reduce(): the
 // gradient of Mean (scale 1/Q) and Sum (1) without tfjs's multiply by a tensor of ones.
 Napi::Value Expand(const Napi::CallbackInfo& info) {
@@ -380,6 +411,7 @@ void initElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("reluGrad", Napi::Function::New(env, guarded<ReluGrad>));
   exports.Set("expand", Napi::Function::New(env, guarded<Expand>));
   exports.Set("sigmoidGrad", Napi::Function::New(env, guarded<SigmoidGrad>));
+  exports.Set("mulGrad", Napi::Function::New(env, guarded<MulGrad>));
   exports.Set("sgdUpdate", Napi::Function::New(env, guarded<SgdUpdate>));
 }
 

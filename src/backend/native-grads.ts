@@ -3,7 +3,8 @@
  * onednn backend is active: Relu (tfjs: Step, then Multiply), Sigmoid (Sub with the scalar first,
  * which has no native kernel, then two Multiplies; SGE's full-size gate), and Mean and Sum over
  * one contiguous block of axes (tfjs: Multiply by a tensor of ones, then RealDiv for Mean), the SE
- * squeeze and SGE's group statistics. On any
+ * squeeze and SGE's group statistics, and Multiply with one operand broadcast over a block of
+ * axes (tfjs: two Multiplies and a Sum), the SE scale and SGE's gate. On any
  * other backend, or a case the native pass does not cover, tfjs's own gradient runs unchanged.
  * tfjs keeps one gradient per kernel name for all backends, hence the wrap-and-delegate.
  */
@@ -68,15 +69,30 @@ function reductionGrad(mean: boolean) {
   };
 }
 
-function wrap(
-  name: string,
-  native: (
+/** A native gradient: the input gradients by input name, or undefined to let tfjs's run. */
+type NativeGrad = (
+  nb: NativeBackend,
+  dy: tf.Tensor,
+  saved: tf.Tensor[],
+  attrs: tf.NamedAttrMap,
+) => Record<string, tf.Tensor> | undefined;
+
+/** A single-input native gradient as a NativeGrad (its input is named x). */
+function ofX(
+  f: (
     nb: NativeBackend,
     dy: tf.Tensor,
     saved: tf.Tensor[],
     attrs: tf.NamedAttrMap,
   ) => tf.Tensor | undefined,
-): void {
+): NativeGrad {
+  return (nb, dy, saved, attrs) => {
+    const dx = f(nb, dy, saved, attrs);
+    return dx ? { x: dx } : undefined;
+  };
+}
+
+function wrap(name: string, native: NativeGrad): void {
   const original = tf.getGradient(name);
   if (!original) throw new Error(`tfjs has no gradient for ${name} to wrap`);
   const tfjs: GradFunc = original.gradFunc;
@@ -85,10 +101,10 @@ function wrap(
     gradFunc: (dy, saved, attrs) => {
       const nb = activeOnednnBackend();
       if (nb && !Array.isArray(dy)) {
-        const dx = native(nb, dy, saved, attrs);
-        if (dx) {
+        const grads = native(nb, dy, saved, attrs);
+        if (grads) {
           stats.native++;
-          return { x: () => dx };
+          return Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, () => t]));
         }
       }
       stats.delegated++;
@@ -97,14 +113,47 @@ function wrap(
   });
 }
 
+/**
+ * Multiply's gradient when one operand is full-size and the other broadcasts over one
+ * contiguous block of axes ([N,H,W,C] · [N,1,1,C], the SE scale; [..., G, C/G] · [..., G, 1],
+ * SGE's gate): both input gradients in one native pass.
+ */
+const mulGrad: NativeGrad = (nb, dy, saved) => {
+  const [a, b] = saved;
+  if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return undefined;
+  if (dy.size < MIN_NATIVE_SIZE || a.rank !== b.rank || a.rank !== dy.rank) return undefined;
+  const aFull = a.shape.every((d, i) => d === dy.shape[i]);
+  const bFull = b.shape.every((d, i) => d === dy.shape[i]);
+  if (aFull === bFull) return undefined; // same shapes, or both broadcast: tfjs's gradient
+  const [full, small] = aFull ? [a, b] : [b, a];
+  const axes: number[] = [];
+  for (let i = 0; i < dy.rank; i++) {
+    if (small.shape[i] === dy.shape[i]) continue;
+    if (small.shape[i] !== 1) return undefined;
+    axes.push(i);
+  }
+  const block = contiguousBlock(full.shape, axes);
+  const dyv = f32(nb, dy);
+  const fv = f32(nb, full);
+  const sv = f32(nb, small);
+  if (!block || !dyv || !fv || !sv || sv.length !== block[0] * block[2]) return undefined;
+  const dFull = alloc(fv.length);
+  const dSmall = alloc(sv.length);
+  nb.addon.mulGrad(dyv, fv, sv, dFull, dSmall, block);
+  const gFull = tf.tensor(dFull, full.shape, "float32");
+  const gSmall = tf.tensor(dSmall, small.shape, "float32");
+  return aFull ? { a: gFull, b: gSmall } : { a: gSmall, b: gFull };
+};
+
 let registered = false;
 
-/** Wraps tfjs's Relu, Sigmoid, Mean and Sum gradients with native one-pass forms (idempotent). */
+/** Wraps tfjs's Relu, Sigmoid, Mean, Sum and broadcast-Multiply gradients with native one-pass forms (idempotent). */
 export function registerNativeGradients(): void {
   if (registered) return;
-  wrap("Relu", reluGrad);
-  wrap("Sigmoid", sigmoidGrad);
-  wrap("Mean", reductionGrad(true));
-  wrap("Sum", reductionGrad(false));
+  wrap("Relu", ofX(reluGrad));
+  wrap("Sigmoid", ofX(sigmoidGrad));
+  wrap("Mean", ofX(reductionGrad(true)));
+  wrap("Sum", ofX(reductionGrad(false)));
+  wrap("Multiply", mulGrad);
   registered = true;
 }

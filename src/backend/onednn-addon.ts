@@ -146,6 +146,15 @@ export interface OnednnAddon {
   ): void;
   /** dx = dy · step(x) in one pass (the Relu gradient). */
   reluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** Gradient of a · b with a, dy [P, Q, S] and b [P, 1, S]: da = dy · b and db = Σ_q dy · a, one pass. */
+  mulGrad(
+    dy: Float32Array,
+    a: Float32Array,
+    b: Float32Array,
+    da: Float32Array,
+    db: Float32Array,
+    shape: [number, number, number],
+  ): void;
   /** dx = dy · (y · (1 − y)) from the sigmoid's output y, in one pass (the Sigmoid gradient). */
   sigmoidGrad(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** y[p, q, s] = x[p, s] · scale: the adjoint of reduce(), for the Mean and Sum gradients. */

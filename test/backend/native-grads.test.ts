@@ -78,6 +78,35 @@ describe.skipIf(!NATIVE.built)("native gradients on onednn", () => {
     expect(nativeGradStats().native - before).toBe(2);
   });
 
+  it("Multiply's gradient with a broadcast operand (SE scale, SGE gate) equals tfjs's, either order", async () => {
+    const x = input([4, 9, 9, 16]);
+    const g = input([4, 1, 1, 16]);
+    const xg = input([4, 9, 9, 4, 4]);
+    const gate = input([4, 9, 9, 4, 1]);
+    const before = nativeGradStats().native;
+    await expectSameOnBoth([x, g], withGrads(tf.mul, x.shape), 1e-6);
+    await expectSameOnBoth([g, x], withGrads(tf.mul, x.shape), 1e-6);
+    await expectSameOnBoth([xg, gate], withGrads(tf.mul, xg.shape), 1e-6);
+    // Three products, plus the gradient of withGrads' outer sum each time (5184 elements, native
+    // too); its multiply by a fixed random tensor has equal shapes and goes to tfjs's gradient.
+    expect(nativeGradStats().native - before).toBe(6);
+  });
+
+  it("Multiply with equal shapes or a split broadcast goes to tfjs's gradient", async () => {
+    const a = input([4, 9, 9, 16]);
+    const b = input([4, 9, 9, 16]);
+    const split = input([4, 1, 9, 1]);
+    const before = nativeGradStats();
+    await expectSameOnBoth(
+      [a, b],
+      withGrads((p, q) => tf.mul(p, q), a.shape),
+      1e-6,
+    );
+    await expectSameOnBoth([a, split], withGrads(tf.mul, a.shape), 1e-6);
+    const after = nativeGradStats();
+    expect(after.delegated - before.delegated).toBeGreaterThanOrEqual(2);
+  });
+
   it("Square runs natively and equals the cpu kernel, gradient included", async () => {
     const x = input([4, 9, 9, 16]);
     resetNativeKernelCounts();
