@@ -9,22 +9,13 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../src/util/fs.js";
+import { tinyBase } from "./support.js";
 
 const BIN = path.join(PROJECT_ROOT, "bin", "senet-lab.js");
 const ENV = { ...process.env, SENET_LAB_BACKEND: "wasm", SENET_LAB_QUIET: "1" };
 const SPEC = {
   name: "concurrent",
-  base: {
-    model: "resnet20",
-    depth: 8,
-    width: 4,
-    shortcut: "projection",
-    dataset: "synthetic",
-    epochs: 2,
-    batchSize: 32,
-    trainSubset: 64,
-    valFraction: 0,
-  },
+  base: tinyBase(),
   grid: { lr: [0.05, 1e9] },
   seeds: [1, 2],
 };

@@ -14,23 +14,14 @@ import { LOCK_DIR, MANIFEST_FILE } from "../../src/sweep/layout.js";
 import { checkSweepShape } from "../../src/sweep/spec.js";
 import { sweepStatus } from "../../src/sweep/status.js";
 import { PROJECT_ROOT, readJsonl } from "../../src/util/fs.js";
+import { tinyBase } from "./support.js";
 
 const BIN = path.join(PROJECT_ROOT, "bin", "senet-lab.js");
 const EPOCHS = 3;
 const SPEC = {
   name: "kill-test",
   description: "tiny sweep for the SIGKILL test",
-  base: {
-    model: "resnet20",
-    depth: 8,
-    width: 4,
-    shortcut: "projection",
-    dataset: "synthetic",
-    epochs: EPOCHS,
-    batchSize: 32,
-    trainSubset: 64,
-    valFraction: 0,
-  },
+  base: tinyBase({ epochs: EPOCHS }),
   grid: { attention: ["none", "se"] },
   seeds: [1, 2],
 };

@@ -17,21 +17,12 @@ import { checkSweepShape } from "../../src/sweep/spec.js";
 import { sweepStatus } from "../../src/sweep/status.js";
 import { PROJECT_ROOT } from "../../src/util/fs.js";
 import { startTestCluster, type TestCluster } from "./slurm-cluster.js";
+import { tinyBase } from "./support.js";
 
 const BIN = path.join(PROJECT_ROOT, "bin", "senet-lab.js");
 const SPEC = {
   name: "slurm-array",
-  base: {
-    model: "resnet20",
-    depth: 8,
-    width: 4,
-    shortcut: "projection",
-    dataset: "synthetic",
-    epochs: 2,
-    batchSize: 32,
-    trainSubset: 128,
-    valFraction: 0,
-  },
+  base: tinyBase({ trainSubset: 128 }),
   grid: { lr: [0.05, 0.2] },
   seeds: [1, 2],
 };

@@ -21,21 +21,12 @@ import { ownLockInfo } from "../../src/sweep/lock.js";
 import { checkSweepShape } from "../../src/sweep/spec.js";
 import { sweepStatus } from "../../src/sweep/status.js";
 import { PROJECT_ROOT } from "../../src/util/fs.js";
+import { tinyBase } from "./support.js";
 
 const BIN = path.join(PROJECT_ROOT, "bin", "senet-lab.js");
 const SPEC = {
   name: "run-one",
-  base: {
-    model: "resnet20",
-    depth: 8,
-    width: 4,
-    shortcut: "projection",
-    dataset: "synthetic",
-    epochs: 1,
-    batchSize: 32,
-    trainSubset: 64,
-    valFraction: 0,
-  },
+  base: tinyBase({ epochs: 1 }),
   grid: { lr: [0.05, 0.1] },
   seeds: [1],
 };

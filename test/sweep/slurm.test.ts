@@ -33,6 +33,7 @@ import {
 import { submitSlurm } from "../../src/sweep/slurm-submit.js";
 import { checkSweepShape } from "../../src/sweep/spec.js";
 import { sweepStatus } from "../../src/sweep/status.js";
+import { tinyBase } from "./support.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "senet-slurm-unit-"));
 const bin = path.join(root, "bin");
@@ -48,17 +49,7 @@ afterEach(() => {
 
 const SPEC = {
   name: "unit-slurm",
-  base: {
-    model: "resnet20",
-    depth: 8,
-    width: 4,
-    shortcut: "projection",
-    dataset: "synthetic",
-    epochs: 1,
-    batchSize: 32,
-    trainSubset: 64,
-    valFraction: 0,
-  },
+  base: tinyBase({ epochs: 1 }),
   grid: { lr: [0.05, 0.1, 0.2] },
   seeds: [1, 2],
 };
