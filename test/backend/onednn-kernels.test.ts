@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { nativeKernelCounts, resetNativeKernelCounts } from "../../src/backend/onednn.js";
+import { MIN_NATIVE_MACS } from "../../src/backend/onednn-kernels/matmul.js";
 import {
   expectSameOnBoth,
   input,
@@ -164,15 +165,16 @@ describe.skipIf(!NATIVE.built)("onednn kernels vs cpu", () => {
   });
 
   describe("matmul", () => {
+    // Odd sizes above MIN_NATIVE_MACS (smaller products run the cpu kernel, tested below).
     const cases = [
-      { a: [5, 7], b: [7, 3], ta: false, tb: false, noGrad: false },
-      { a: [7, 5], b: [7, 3], ta: true, tb: false },
-      { a: [5, 7], b: [3, 7], ta: false, tb: true },
-      { a: [7, 5], b: [3, 7], ta: true, tb: true },
-      { a: [3, 4, 5], b: [3, 5, 6], ta: false, tb: false },
+      { a: [45, 67], b: [67, 33], ta: false, tb: false, noGrad: false },
+      { a: [67, 45], b: [67, 33], ta: true, tb: false },
+      { a: [45, 67], b: [33, 67], ta: false, tb: true },
+      { a: [67, 45], b: [33, 67], ta: true, tb: true },
+      { a: [3, 24, 35], b: [3, 35, 26], ta: false, tb: false },
       // Broadcast batches: forward only (tfjs's BatchMatMul gradient rejects them on cpu too).
-      { a: [1, 4, 5], b: [3, 5, 6], ta: false, tb: false, noGrad: true },
-      { a: [2, 3, 4, 5], b: [5, 6], ta: false, tb: false, noGrad: true },
+      { a: [1, 24, 35], b: [3, 35, 26], ta: false, tb: false, noGrad: true },
+      { a: [2, 3, 24, 35], b: [35, 26], ta: false, tb: false, noGrad: true },
     ];
     for (const c of cases) {
       it(`${c.a}${c.ta ? "ᵀ" : ""} x ${c.b}${c.tb ? "ᵀ" : ""}${c.noGrad ? "" : " with gradients"}`, async () => {
@@ -189,8 +191,19 @@ describe.skipIf(!NATIVE.built)("onednn kernels vs cpu", () => {
       resetNativeKernelCounts();
       const f = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
         tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: "relu" });
-      await expectSameOnBoth([input([6, 9]), input([9, 4]), input([4])], withGrads(f, [6, 4]));
+      await expectSameOnBoth(
+        [input([46, 69]), input([69, 34]), input([34])],
+        withGrads(f, [46, 34]),
+      );
       expectNative("_FusedMatMul", "BatchMatMul");
+    });
+    it("tiny products (below MIN_NATIVE_MACS, e.g. the SE block's FC layers) run the cpu kernel", async () => {
+      expect(64 * 16 * 4).toBeLessThan(MIN_NATIVE_MACS);
+      resetNativeKernelCounts();
+      await expectSameOnBoth([input([64, 16]), input([16, 4])], (a, b) => tf.matMul(a, b));
+      const c = nativeKernelCounts().BatchMatMul!;
+      expect(c.native).toBe(0);
+      expect(c.fallback).toBe(1);
     });
   });
 

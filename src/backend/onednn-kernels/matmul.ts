@@ -2,6 +2,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { activationCode, alloc, f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
 
+/** Below this many multiply-adds the cpu kernel runs the product (see matmul()). */
+export const MIN_NATIVE_MACS = 1 << 15;
+
 function matmul(
   args: Parameters<NativeKernelFunc>[0],
   activation: unknown,
@@ -22,6 +25,10 @@ function matmul(
   const Kb = tb ? b.shape[rb - 1] : b.shape[rb - 2];
   const N = tb ? b.shape[rb - 2] : b.shape[rb - 1];
   if (K !== Kb) return undefined; // the cpu kernel raises tfjs's own error
+  // Tiny products (the SE block's FC layers, [64, 16] x [16, 1]) cost 82 µs through a oneDNN
+  // primitive and its thread team, 36 µs in the cpu kernel's loop (measured here).
+  const batch = Math.max(sizeOf(a.shape.slice(0, -2)), sizeOf(b.shape.slice(0, -2)));
+  if (M * N * K * batch < MIN_NATIVE_MACS) return undefined;
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
   const batchA = sizeOf(outerA);
