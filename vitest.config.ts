@@ -10,6 +10,8 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1, execArgv: ["--experimental-websocket"] } },
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    env: { SENET_LAB_QUIET: "1" },
+    // Two test processes (and their sweep workers) share two cores: OpenMP threads that spin
+    // while waiting would take cycles from the other file's work, so they sleep at once.
+    env: { SENET_LAB_QUIET: "1", OMP_WAIT_POLICY: "passive" },
   },
 });
