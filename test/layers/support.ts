@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../src/data/rng.js";
 
 /** One stored tensor of a fixture. */
 export interface FixtureTensor {
@@ -52,16 +53,10 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** Mulberry32: a small seeded PRNG, so test data is the same on every run. */
+/** The library's seeded generator (src/data/rng.ts) as a function, so test data is the same on every run. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** n values uniform in [lo, hi) from `rand`. */

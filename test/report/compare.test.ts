@@ -5,6 +5,7 @@
  * samples, so the executed notebooks' conclusions read the same.
  */
 import { describe, expect, it } from "vitest";
+import { Rng } from "../../src/data/rng.js";
 import { ConfigError } from "../../src/errors.js";
 import {
   compareVariants,
@@ -113,16 +114,10 @@ function oldCompareRow(
   };
 }
 
-/** A small deterministic generator (mulberry32) for the random samples. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The library's seeded generator (src/data/rng.ts) as a function, for the random samples. */
+function rng(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** Rows as the notebooks build them: one per run, labelled, some not completed. */

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { Rng } from "../../src/data/rng.js";
 import { expandRunsUnchecked } from "../../src/sweep/expand.js";
 import { LOCK_DIR, MANIFEST_FILE } from "../../src/sweep/layout.js";
 import { checkSweepShape } from "../../src/sweep/spec.js";
@@ -31,16 +32,10 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), "senet-kill-"));
 const specFile = path.join(root, "spec.json");
 fs.writeFileSync(specFile, JSON.stringify(SPEC));
 
-/** Small seeded PRNG so a failing sequence of kill delays can be replayed (seed is printed). */
+/** Seeded generator (the library's, src/data/rng.ts) so a failing sequence of kill delays can be replayed (seed is printed). */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 interface CliRun {
@@ -145,12 +140,26 @@ describe("sweep under SIGKILL", () => {
     const seed = Number(process.env.SENET_LAB_KILL_SEED ?? Date.now() % 1e6);
     const rand = mulberry32(seed);
     const kills: string[] = [];
+    // The delays after an epoch line stay within one epoch of the reference run, so the kill
+    // lands while that run is still training (fixed delays let fast machines finish every run
+    // between kills, and then nothing resumed from a checkpoint).
+    const epochMs =
+      1000 *
+      Math.min(
+        ...ids.map((id) =>
+          Math.min(
+            ...readJsonl<{ seconds: number }>(path.join(refDir, id, "metrics.jsonl")).map(
+              (r) => r.seconds,
+            ),
+          ),
+        ),
+      );
     // Three kills at random moments: during start-up, after the first epoch of this attempt,
     // and after its second, each with a random extra delay (so mid-epoch and mid-write too).
     for (const plan of [
       { epochLines: 0, ms: 200 + Math.round(2300 * rand()) },
-      { epochLines: 1, ms: Math.round(1000 * rand()) },
-      { epochLines: 2, ms: Math.round(1500 * rand()) },
+      { epochLines: 1, ms: Math.round(0.8 * epochMs * rand()) },
+      { epochLines: 2, ms: Math.round(0.8 * epochMs * rand()) },
     ]) {
       const r = await cli(["sweep", "run", specFile, "--out", killDir, "--workers", "2"], plan);
       const delay = `${plan.ms} ms after ${plan.epochLines ? `epoch line ${plan.epochLines}` : "start"}`;
@@ -163,7 +172,7 @@ describe("sweep under SIGKILL", () => {
         checkFilesParse(killDir);
       }
     }
-    console.log(`kill seed ${seed}:\n  ${kills.join("\n  ")}`);
+    console.log(`kill seed ${seed} (epoch ${epochMs.toFixed(0)} ms):\n  ${kills.join("\n  ")}`);
 
     const last = await cli(["sweep", "run", specFile, "--out", killDir, "--workers", "2"]);
     expect(last.code, last.output).toBe(0);
