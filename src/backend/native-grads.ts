@@ -25,28 +25,22 @@ export function nativeGradStats(): Readonly<typeof stats> {
 
 type GradFunc = tf.GradConfig["gradFunc"];
 
-function reluGrad(nb: NativeBackend, dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor | undefined {
-  const x = saved[0];
-  const xv = x && f32(nb, x);
-  const dyv = f32(nb, dy);
-  if (!x || !xv || !dyv || xv.length !== dyv.length || xv.length < MIN_NATIVE_SIZE) {
-    return undefined;
-  }
-  const dx = alloc(xv.length);
-  nb.addon.reluGrad(xv, dyv, dx);
-  return tf.tensor(dx, x.shape, "float32");
-}
-
-function sigmoidGrad(nb: NativeBackend, dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor | undefined {
-  const y = saved[0];
-  const yv = y && f32(nb, y);
-  const dyv = f32(nb, dy);
-  if (!y || !yv || !dyv || yv.length !== dyv.length || yv.length < MIN_NATIVE_SIZE) {
-    return undefined;
-  }
-  const dx = alloc(yv.length);
-  nb.addon.sigmoidGrad(yv, dyv, dx);
-  return tf.tensor(dx, y.shape, "float32");
+/**
+ * A one-pass elementwise gradient from one saved tensor (Relu's input, Sigmoid's output) and dy,
+ * via the addon function `pass`; undefined for small or non-native tensors.
+ */
+function pointwiseGrad(pass: "reluGrad" | "sigmoidGrad") {
+  return (nb: NativeBackend, dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor | undefined => {
+    const s = saved[0];
+    const sv = s && f32(nb, s);
+    const dyv = f32(nb, dy);
+    if (!s || !sv || !dyv || sv.length !== dyv.length || sv.length < MIN_NATIVE_SIZE) {
+      return undefined;
+    }
+    const dx = alloc(sv.length);
+    nb.addon[pass](sv, dyv, dx);
+    return tf.tensor(dx, s.shape, "float32");
+  };
 }
 
 /** The gradient of a reduction over one block of axes: dy broadcast back, times 1/Q or 1. */
@@ -150,8 +144,8 @@ let registered = false;
 /** Wraps tfjs's Relu, Sigmoid, Mean, Sum and broadcast-Multiply gradients with native one-pass forms (idempotent). */
 export function registerNativeGradients(): void {
   if (registered) return;
-  wrap("Relu", ofX(reluGrad));
-  wrap("Sigmoid", ofX(sigmoidGrad));
+  wrap("Relu", ofX(pointwiseGrad("reluGrad")));
+  wrap("Sigmoid", ofX(pointwiseGrad("sigmoidGrad")));
   wrap("Mean", ofX(reductionGrad(true)));
   wrap("Sum", ofX(reductionGrad(false)));
   wrap("Multiply", mulGrad);

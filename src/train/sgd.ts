@@ -19,6 +19,13 @@ export interface SgdOptions {
   weightDecay: number;
 }
 
+/** The step's hyper-parameters as scalars, for the tfjs-op update. */
+interface OpScalars {
+  lr: tf.Scalar;
+  wd: tf.Scalar;
+  mu: tf.Scalar;
+}
+
 /** SGD over a fixed list of variables, holding its own momentum buffers. */
 export class Sgd {
   /** The variables it updates, in a fixed order (checkpoints rely on it). */
@@ -50,53 +57,54 @@ export class Sgd {
     const { momentum, nesterov, weightDecay } = this.options;
     const nb = activeOnednnBackend();
     tf.tidy(() => {
-      if (nb) {
-        for (let i = 0; i < this.vars.length; i++) {
-          const v = this.vars[i]!;
-          const b = momentum > 0 ? this.buffers[i]! : undefined;
-          const wv = f32(nb, v);
-          const gv = f32(nb, grads[i]);
-          const bv = b && f32(nb, b);
-          if (!wv || !gv || gv.length !== wv.length || (b && !bv)) {
-            this.applyOne(i, grads[i]!, lr);
-            continue;
-          }
-          const wOut = alloc(wv.length);
-          const bOut = bv ? alloc(bv.length) : null;
-          nb.addon.sgdUpdate(wv, bv ?? null, gv, wOut, bOut, [
-            lr,
-            momentum,
-            this.decay[i] ? weightDecay : 0,
-            nesterov ? 1 : 0,
-          ]);
-          if (b && bOut) b.assign(tf.tensor(bOut, b.shape, "float32"));
-          v.assign(tf.tensor(wOut, v.shape, "float32"));
+      // Made on first use, once per step: the all-native step needs none.
+      let scalars: OpScalars | undefined;
+      const ops = (i: number) => {
+        scalars ??= {
+          lr: tf.scalar(lr),
+          wd: tf.scalar(weightDecay),
+          mu: tf.scalar(momentum),
+        };
+        this.applyOps(i, grads[i]!, scalars);
+      };
+      for (let i = 0; i < this.vars.length; i++) {
+        const v = this.vars[i]!;
+        const b = momentum > 0 ? this.buffers[i]! : undefined;
+        const wv = nb && f32(nb, v);
+        const gv = nb && f32(nb, grads[i]);
+        const bv = nb && b && f32(nb, b);
+        if (!nb || !wv || !gv || gv.length !== wv.length || (b && !bv)) {
+          ops(i);
+          continue;
         }
-        return;
+        const wOut = alloc(wv.length);
+        const bOut = bv ? alloc(bv.length) : null;
+        nb.addon.sgdUpdate(wv, bv || null, gv, wOut, bOut, [
+          lr,
+          momentum,
+          this.decay[i] ? weightDecay : 0,
+          nesterov ? 1 : 0,
+        ]);
+        if (b && bOut) b.assign(tf.tensor(bOut, b.shape, "float32"));
+        v.assign(tf.tensor(wOut, v.shape, "float32"));
       }
-      for (let i = 0; i < this.vars.length; i++) this.applyOne(i, grads[i]!, lr);
     });
   }
 
   /** The update of weight i in tfjs ops (every backend; the onednn path's fallback). */
-  private applyOne(i: number, grad: tf.Tensor, lr: number): void {
+  private applyOps(i: number, grad: tf.Tensor, k: OpScalars): void {
     const { momentum, nesterov, weightDecay } = this.options;
-    tf.tidy(() => {
-      const lrT = tf.scalar(lr);
-      const wdT = tf.scalar(weightDecay);
-      const muT = tf.scalar(momentum);
-      const v = this.vars[i]!;
-      let g = grad;
-      if (weightDecay > 0 && this.decay[i]) g = tf.add(g, tf.mul(wdT, v));
-      let d = g;
-      if (momentum > 0) {
-        const b = this.buffers[i]!;
-        const nb = tf.add(tf.mul(muT, b), g);
-        b.assign(nb);
-        d = nesterov ? tf.add(g, tf.mul(muT, nb)) : nb;
-      }
-      v.assign(tf.sub(v, tf.mul(lrT, d)));
-    });
+    const v = this.vars[i]!;
+    let g = grad;
+    if (weightDecay > 0 && this.decay[i]) g = tf.add(g, tf.mul(k.wd, v));
+    let d = g;
+    if (momentum > 0) {
+      const b = this.buffers[i]!;
+      const nb = tf.add(tf.mul(k.mu, b), g);
+      b.assign(nb);
+      d = nesterov ? tf.add(g, tf.mul(k.mu, nb)) : nb;
+    }
+    v.assign(tf.sub(v, tf.mul(k.lr, d)));
   }
 
   /** Frees the momentum buffers. */

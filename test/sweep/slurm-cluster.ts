@@ -8,9 +8,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../../src/notebook/serve.js";
 
 /** A running test cluster. */
 export interface TestCluster {
@@ -53,17 +53,6 @@ export function clusterUnavailable(): string | undefined {
     return `${missing.join(", ")} not installed: apt-get install slurmctld slurmd munge slurm-client`;
   }
   return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {
