@@ -4,11 +4,13 @@
  * taken from what remains, and the per-channel normalisation statistics come from the training
  * images actually used (never from val or test).
  */
+import fs from "node:fs";
+import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
 import { type Batch, batchCount, iterateBatches, normalisationTables } from "./batches.js";
 import { DATASET_NAMES, DATASETS, type DatasetName, locateDataset } from "./registry.js";
 import { mixSeed, Rng, range } from "./rng.js";
-import { type ImageSplit, selectSplit } from "./types.js";
+import { type ImageSplit, type RawDataset, selectSplit } from "./types.js";
 
 /** Options of loadDataset; every field has a default. */
 export interface LoadDatasetOptions {
@@ -144,6 +146,36 @@ export function epochSeeds(seed: number, epoch: number): { shuffle: number; augm
   return { shuffle: mixSeed(seed, 0x5a1e, epoch), augment: mixSeed(seed, 0xa06, epoch) };
 }
 
+/** Parsed files by dataset and folder, so a worker that trains run after run parses them once. */
+const RAW_CACHE = new Map<string, { stamp: string; raw: RawDataset }>();
+
+/** What identifies a folder's contents cheaply: the names, sizes and mtimes of its files. */
+function folderStamp(dir: string): string {
+  if (dir === "" || !fs.existsSync(dir)) return "";
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => {
+      const st = fs.statSync(path.join(dir, f));
+      return `${f}:${st.size}:${st.mtimeMs}`;
+    })
+    .join("|");
+}
+
+/**
+ * The raw dataset of `name` in `dir`, parsed once per process (datasets are read-only here:
+ * splits copy what they select). A folder whose files changed since is parsed again.
+ */
+function loadRawCached(name: string, dir: string, load: () => RawDataset): RawDataset {
+  const key = `${name}\0${dir}`;
+  const stamp = folderStamp(dir);
+  const hit = RAW_CACHE.get(key);
+  if (hit && hit.stamp === stamp) return hit.raw;
+  const raw = load();
+  RAW_CACHE.set(key, { stamp, raw });
+  return raw;
+}
+
 /**
  * Loads a dataset by name, checking every file before returning (a truncated or wrong-format
  * file is a DatasetError naming it), and splits it deterministically by `seed`.
@@ -156,7 +188,7 @@ export function loadDataset(
   const opts = resolveDatasetOptions(dsName, options);
   const spec = DATASETS[dsName];
   const dir = locateDataset(dsName, opts.dataDir);
-  const raw = spec.load(dir ?? "");
+  const raw = loadRawCached(dsName, dir ?? "", () => spec.load(dir ?? ""));
   const shape = raw.shape;
   const perm = new Rng(mixSeed(opts.seed, 0x5b117)).shuffle(range(raw.train.count));
   const nVal = Math.round(raw.train.count * opts.valFraction);

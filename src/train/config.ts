@@ -36,6 +36,7 @@ export const TRAIN_CONFIG_KEYS = [
   "augment",
   "hflip",
   "cropPad",
+  "testFlip",
   "seed",
   "backend",
 ] as const;
@@ -62,7 +63,7 @@ export interface TrainConfig {
   nesterov: boolean;
   /** L2 weight decay on conv/dense kernels only (not biases, BN, SGE parameters). Default 1e-4. */
   weightDecay: number;
-  /** "constant" | "step" | "multistep" | "cosine". Default "cosine". */
+  /** "constant" | "step" | "multistep" | "cosine" | "linear" (decay to minLr; with warm-up, one-cycle). Default "cosine". */
   schedule: ScheduleName;
   /** "step" only: epochs between decays (default max(1, floor(epochs / 3))); null otherwise. */
   stepSize: number | null;
@@ -70,7 +71,7 @@ export interface TrainConfig {
   milestones: number[] | null;
   /** "step"/"multistep" only: decay factor (default 0.1); null otherwise. */
   gamma: number | null;
-  /** "cosine" only: final rate (default 0); null otherwise. */
+  /** "cosine"/"linear" only: final rate (default 0); null otherwise. */
   minLr: number | null;
   /** Epochs of linear warm-up before the schedule (may be fractional). Default 0. */
   warmupEpochs: number;
@@ -86,6 +87,8 @@ export interface TrainConfig {
   hflip: boolean;
   /** Zero padding per side before the random crop (default per dataset: 4 CIFAR, 2 for 28×28). */
   cropPad: number;
+  /** Also evaluate with flip test-time augmentation (mean logits of image and mirror), reported beside the plain figures (testFlipTop1). Default false. */
+  testFlip: boolean;
   /** Seed of weight init, split, data order, augmentation. Default 0. */
   seed: number;
   /** Backend to train on; null: whatever this process selected (SENET_LAB_BACKEND / auto). Default null. */
@@ -177,7 +180,7 @@ export function resolveExperimentConfig(raw: RawExperimentConfig): ExperimentCon
   onlyFor(r, "stepSize", ["step"], schedule);
   onlyFor(r, "milestones", ["multistep"], schedule);
   onlyFor(r, "gamma", ["step", "multistep"], schedule);
-  onlyFor(r, "minLr", ["cosine"], schedule);
+  onlyFor(r, "minLr", ["cosine", "linear"], schedule);
   const warmupEpochs = num("warmupEpochs", get("warmupEpochs", 0), (x) => x >= 0, "a number >= 0");
   if (warmupEpochs >= epochs) {
     throw new ConfigError(`warmupEpochs (${warmupEpochs}) must be less than epochs (${epochs})`);
@@ -206,7 +209,7 @@ export function resolveExperimentConfig(raw: RawExperimentConfig): ExperimentCon
   if (schedule === "step" || schedule === "multistep") {
     gamma = num("gamma", get("gamma", 0.1), (x) => x > 0 && x <= 1, "a number in (0, 1]");
   }
-  if (schedule === "cosine") {
+  if (schedule === "cosine" || schedule === "linear") {
     minLr = num("minLr", get("minLr", 0), (x) => x >= 0 && x < lr, `a number in [0, lr=${lr})`);
   }
   const labelSmoothing = num(
@@ -232,6 +235,7 @@ export function resolveExperimentConfig(raw: RawExperimentConfig): ExperimentCon
       `cropPad must be below the ${side}-pixel image side of ${dataset}; got ${cropPad}`,
     );
   }
+  const testFlip = bool("testFlip", get("testFlip", false));
   const seed = num(
     "seed",
     get("seed", 0),
@@ -285,6 +289,7 @@ export function resolveExperimentConfig(raw: RawExperimentConfig): ExperimentCon
     augment,
     hflip,
     cropPad,
+    testFlip,
     seed,
     backend,
   };

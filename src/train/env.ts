@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendInfo } from "../backend/index.js";
+import { type CodeInfo, describeCode } from "../util/code-hash.js";
 
 /** The content of env.json. */
 export interface RunEnv {
@@ -23,6 +24,8 @@ export interface RunEnv {
   startedAt: string;
   /** Epochs already done when this process started (0: fresh start). */
   resumedFromEpoch: number;
+  /** The code that trained: training-code hash, git commit, uncommitted changes. */
+  code: CodeInfo;
   /** The data as loaded: where from, split sizes, normalisation statistics. */
   data?: DataInfo;
 }
@@ -65,5 +68,6 @@ export function describeEnv(backend: BackendInfo | undefined, resumedFromEpoch: 
     },
     startedAt: new Date().toISOString(),
     resumedFromEpoch,
+    code: describeCode(),
   };
 }

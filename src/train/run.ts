@@ -16,6 +16,7 @@ import { currentBackend, initBackend } from "../backend/index.js";
 import { type Dataset, loadDataset } from "../data/dataset.js";
 import { mixSeed, Rng } from "../data/rng.js";
 import { ConfigError, quote } from "../errors.js";
+import { saveModel } from "../io/file-handler.js";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import {
   checkpointDir,
@@ -43,6 +44,8 @@ export const RUN_FILES = {
   env: "env.json",
   metrics: "metrics.jsonl",
   summary: "summary.json",
+  /** Folder of the final weights (saveModel format), written just before summary.json. */
+  model: "model",
 } as const;
 
 /** One line of metrics.jsonl: everything measured in one epoch. */
@@ -69,6 +72,8 @@ export interface EpochRecord {
   testTop1: number | null;
   /** Test top-5 accuracy. */
   testTop5: number | null;
+  /** Test top-1 with flip test-time augmentation (config testFlip); absent otherwise. */
+  testFlipTop1?: number | null;
   /** Training throughput of the epoch (images / training-phase seconds). */
   imagesPerSec: number;
   /** Wall seconds of the whole epoch (training, evaluation, checkpoint). */
@@ -101,6 +106,8 @@ export interface RunSummary {
   testTop5: number | null;
   /** Final test cross-entropy. */
   testLoss: number | null;
+  /** Final test top-1 with flip test-time augmentation (config testFlip), else null. */
+  testFlipTop1: number | null;
   /** Final test top-1 error in percent (100·(1 − top-1)), as papers report. */
   testError: number | null;
   /** Final test top-5 error in percent. */
@@ -175,16 +182,26 @@ function sameShape(a: readonly number[], b: readonly (number | null)[]) {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/**
+ * Top-1/top-5/loss of `split`. With `flip`, the logits are the mean over each image and its
+ * mirror (flip test-time augmentation), which is reported apart from the plain figures.
+ */
 async function evaluate(
   model: tf.LayersModel,
   ds: Dataset,
   split: "val" | "test",
   batchSize: number,
+  flip = false,
 ) {
   const totals = emptyTotals();
   for (const b of ds.batches(split, batchSize)) {
     try {
-      const logits = tf.tidy(() => model.apply(b.x, { training: false }) as tf.Tensor);
+      const logits = tf.tidy(() => {
+        const plain = model.apply(b.x, { training: false }) as tf.Tensor;
+        if (!flip) return plain;
+        const mirrored = model.apply(tf.reverse(b.x, 2), { training: false }) as tf.Tensor;
+        return tf.mul(tf.add(plain, mirrored), 0.5);
+      });
       const data = (await logits.data()) as Float32Array;
       logits.dispose();
       accumulate(totals, data, b.labels, ds.numClasses);
@@ -333,9 +350,6 @@ export async function runExperiment(
         const pastRate = history.length
           ? sum(history.map((h) => h.imagesPerSec)) / history.length
           : 0;
-        sum(history.map((h) => h.trainSeconds)) > 0
-          ? sum(history.map((h) => h.imagesPerSec)) / history.length
-          : 0;
         for (const b of ds.batches("train", config.batchSize, epoch)) {
           lr = learningRate(config, epoch, step, stepsPerEpoch);
           if (step === 0) lrFirst = lr;
@@ -400,6 +414,10 @@ export async function runExperiment(
             ? empty
             : await evaluate(model, ds, "val", config.evalBatchSize);
         const test = divergedAt ? empty : await evaluate(model, ds, "test", config.evalBatchSize);
+        const testFlip =
+          divergedAt || !config.testFlip
+            ? null
+            : await evaluate(model, ds, "test", config.evalBatchSize, true);
         if (!divergedAt && (val.nonFinite || test.nonFinite))
           divergedAt = { epoch: epoch + 1, step: null };
         const evalSeconds = (performance.now() - e0) / 1000;
@@ -415,6 +433,7 @@ export async function runExperiment(
           testLoss: test.loss,
           testTop1: test.top1,
           testTop5: test.top5,
+          ...(config.testFlip ? { testFlipTop1: testFlip?.top1 ?? null } : {}),
           imagesPerSec: seen / trainSeconds,
           seconds: 0,
           trainSeconds,
@@ -483,6 +502,7 @@ export async function runExperiment(
       testTop1: ok ? last.testTop1 : null,
       testTop5: ok ? last.testTop5 : null,
       testLoss: ok ? last.testLoss : null,
+      testFlipTop1: ok ? (last.testFlipTop1 ?? null) : null,
       testError: ok && last.testTop1 !== null ? 100 * (1 - last.testTop1) : null,
       testTop5Error: ok && last.testTop5 !== null ? 100 * (1 - last.testTop5) : null,
       valTop1: ok ? last.valTop1 : null,
@@ -497,6 +517,10 @@ export async function runExperiment(
       loopOverhead: stepSec > 0 ? (trainSec - stepSec) / stepSec : 0,
       resumedFromEpoch: startEpoch,
     };
+    // The final weights as an ordinary tfjs model folder (model.json + weights.bin, about 4 bytes
+    // per parameter): what a notebook that studies a trained network loads, and small enough to
+    // commit where one needs it, unlike the checkpoints (weights and momentum of every epoch).
+    if (ok) await saveModel(model, path.join(runDir, RUN_FILES.model));
     writeJsonAtomic(files.summary, summary);
     log(
       `[senet-lab] ${summary.status}: ${summary.epochs} epochs, test top-1 ${fmtPct(summary.testTop1)}, top-5 ${fmtPct(summary.testTop5)}, ${summary.imagesPerSec.toFixed(1)} img/s, ${formatDuration(summary.wallSeconds)}`,

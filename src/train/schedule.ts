@@ -5,7 +5,7 @@
  */
 
 /** Schedule names. */
-export const SCHEDULES = ["constant", "step", "multistep", "cosine"] as const;
+export const SCHEDULES = ["constant", "step", "multistep", "cosine", "linear"] as const;
 /** A schedule name. */
 export type ScheduleName = (typeof SCHEDULES)[number];
 
@@ -23,7 +23,7 @@ export interface ScheduleParams {
   milestones: number[] | null;
   /** Decay factor of step and multistep. */
   gamma: number | null;
-  /** "cosine": final learning rate. */
+  /** "cosine" and "linear": final learning rate. */
   minLr: number | null;
   /** Epochs of linear warm-up (0: none). */
   warmupEpochs: number;
@@ -40,6 +40,13 @@ const RULES: Record<ScheduleName, Rule> = {
     const span = p.epochs - p.warmupEpochs;
     const x = Math.min(Math.max((t - p.warmupEpochs) / span, 0), 1);
     return p.minLr! + (p.lr - p.minLr!) * 0.5 * (1 + Math.cos(Math.PI * x));
+  },
+  // Linear decay to minLr at the end of training; after a linear warm-up this is the
+  // triangular one-cycle schedule (Smith & Topin) that fast CIFAR training recipes use.
+  linear: (p, t) => {
+    const span = p.epochs - p.warmupEpochs;
+    const x = Math.min(Math.max((t - p.warmupEpochs) / span, 0), 1);
+    return p.minLr! + (p.lr - p.minLr!) * (1 - x);
   },
 };
 

@@ -59,7 +59,7 @@ describe("resolveExperimentConfig", () => {
     [
       "unknown schedule",
       { schedule: "poly" },
-      /schedule must be one of "constant", "step", "multistep", "cosine"; got "poly"/,
+      /schedule must be one of "constant", "step", "multistep", "cosine", "linear"; got "poly"/,
     ],
     [
       "milestones with cosine",

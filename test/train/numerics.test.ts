@@ -103,6 +103,15 @@ describe("schedules match torch's schedulers", () => {
     expect(learningRate(p, 6, 0, 5)).toBeCloseTo(0.05, 12); // half-way through the 8 cosine epochs
     expect(learningRate({ ...base, schedule: "constant" }, 7, 3, 5)).toBe(0.1);
   });
+  it("warm-up then linear decay is the triangular one-cycle: peak at the end of warm-up, minLr at the end", () => {
+    // One epoch of 100 steps, 20 of warm-up: the quick preset's shape.
+    const p: ScheduleParams = { ...base, schedule: "linear", minLr: 0, warmupEpochs: 0.2, epochs: 1 };
+    expect(learningRate(p, 0, 0, 100)).toBeCloseTo(0.005, 12);
+    expect(learningRate(p, 0, 19, 100)).toBeCloseTo(0.1, 12);
+    expect(learningRate(p, 0, 20, 100)).toBeCloseTo(0.1, 12);
+    expect(learningRate(p, 0, 60, 100)).toBeCloseTo(0.05, 12); // half-way through the 80 decay steps
+    expect(learningRate(p, 0, 99, 100)).toBeCloseTo(0.1 * (1 / 80), 12);
+  });
 });
 
 describe("top-k counting", () => {

@@ -1,0 +1,124 @@
+/**
+ * The identity of a training run: a content hash of its resolved config and of the code that
+ * trains it. Two runs with the same key compute the same numbers (same seed, same code, same
+ * data), so a sweep that finds a finished run under the key reuses it instead of training again,
+ * whichever notebook or folder asked for it first.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { PROJECT_ROOT } from "./fs.js";
+
+/**
+ * The folders whose files decide a run's numbers: the training loop, the models and layers, the
+ * data pipeline, the backends (kernels and gradients) and the native addon's sources. Sweep
+ * orchestration, reports and notebooks are left out: they move runs around, not numbers.
+ */
+export const TRAINING_CODE_PATHS = [
+  "src/train",
+  "src/models",
+  "src/layers",
+  "src/data",
+  "src/backend",
+  "native/src",
+  "native/binding.gyp",
+] as const;
+
+function listFiles(root: string, rel: string, out: string[]): void {
+  const abs = path.join(root, rel);
+  if (!fs.existsSync(abs)) return;
+  if (fs.statSync(abs).isFile()) {
+    out.push(rel);
+    return;
+  }
+  for (const name of fs.readdirSync(abs).sort()) {
+    if (name.startsWith(".")) continue;
+    listFiles(root, path.posix.join(rel, name), out);
+  }
+}
+
+const cache = new Map<string, string>();
+
+/**
+ * sha256 (hex) over every file of TRAINING_CODE_PATHS under `root` (default: this checkout), by
+ * sorted relative path and content. Computed once per process and root.
+ */
+export function trainingCodeHash(root: string = PROJECT_ROOT): string {
+  const hit = cache.get(root);
+  if (hit) return hit;
+  const files: string[] = [];
+  for (const p of TRAINING_CODE_PATHS) listFiles(root, p, files);
+  const h = createHash("sha256");
+  for (const f of files) {
+    h.update(`${f}\0`);
+    h.update(fs.readFileSync(path.join(root, f)));
+    h.update("\0");
+  }
+  const hex = h.digest("hex");
+  cache.set(root, hex);
+  return hex;
+}
+
+/** JSON with object keys sorted at every level, so equal values always serialise the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value as Record<string, unknown>)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * A run's content key: sha256 (hex, first 24 digits) of the resolved config without the keys
+ * that change no number (`dataDir`: where the files live; `backend`: recorded, but a run on
+ * another backend is not a different experiment) and the training code hash.
+ */
+export function runKey(
+  resolvedConfig: Record<string, unknown>,
+  codeHash = trainingCodeHash(),
+): string {
+  const { dataDir: _d, backend: _b, ...rest } = resolvedConfig;
+  return createHash("sha256")
+    .update(canonicalJson(rest))
+    .update("\0")
+    .update(codeHash)
+    .digest("hex")
+    .slice(0, 24);
+}
+
+/** What env.json records about the code that trained a run. */
+export interface CodeInfo {
+  /** trainingCodeHash() of the checkout that trained. */
+  codeHash: string;
+  /** `git rev-parse HEAD` of that checkout, null outside a git checkout. */
+  commit: string | null;
+  /** True when the training code had uncommitted changes (the commit alone does not describe it). */
+  dirty: boolean | null;
+}
+
+let codeInfoCache: CodeInfo | undefined;
+
+/** The code hash, commit and dirty flag of this checkout (git is asked once per process). */
+export function describeCode(root: string = PROJECT_ROOT): CodeInfo {
+  if (codeInfoCache) return codeInfoCache;
+  let commit: string | null = null;
+  let dirty: boolean | null = null;
+  try {
+    const git = (args: string[]) =>
+      execFileSync("git", ["-C", root, ...args], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
+    commit = git(["rev-parse", "HEAD"]) || null;
+    dirty = git(["status", "--porcelain", "--", ...TRAINING_CODE_PATHS]) !== "";
+  } catch {
+    // Not a git checkout (an npm install of the package): the code hash still identifies it.
+  }
+  codeInfoCache = { codeHash: trainingCodeHash(root), commit, dirty };
+  return codeInfoCache;
+}
