@@ -105,7 +105,13 @@ describe("schedules match torch's schedulers", () => {
   });
   it("warm-up then linear decay is the triangular one-cycle: peak at the end of warm-up, minLr at the end", () => {
     // One epoch of 100 steps, 20 of warm-up: the quick preset's shape.
-    const p: ScheduleParams = { ...base, schedule: "linear", minLr: 0, warmupEpochs: 0.2, epochs: 1 };
+    const p: ScheduleParams = {
+      ...base,
+      schedule: "linear",
+      minLr: 0,
+      warmupEpochs: 0.2,
+      epochs: 1,
+    };
     expect(learningRate(p, 0, 0, 100)).toBeCloseTo(0.005, 12);
     expect(learningRate(p, 0, 19, 100)).toBeCloseTo(0.1, 12);
     expect(learningRate(p, 0, 20, 100)).toBeCloseTo(0.1, 12);
