@@ -93,10 +93,11 @@ export function logGamma(x: number): number {
 }
 
 /**
- * ln B(a, b) = lnΓ(a) + lnΓ(b) − lnΓ(a + b). For large arguments the ~a·ln a terms cancel, so the
- * difference lnΓ(big) − lnΓ(big + small) is taken from the Stirling series directly.
+ * ln B(a, b) = lnΓ(a) + lnΓ(b) − lnΓ(a + b), for a, b > 0 (exported for the power analysis's
+ * incomplete-beta recurrences). For large arguments the ~a·ln a terms cancel, so the difference
+ * lnΓ(big) − lnΓ(big + small) is taken from the Stirling series directly.
  */
-function logBeta(a: number, b: number): number {
+export function logBeta(a: number, b: number): number {
   const lo = Math.min(a, b);
   const hi = Math.max(a, b);
   if (hi < 10) return logGamma(a) + logGamma(b) - logGamma(a + b);

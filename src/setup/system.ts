@@ -91,6 +91,14 @@ export const SYSTEM_PIECES: SystemPiece[] = [
     without: "the benchmark has no PyTorch column and test fixtures cannot be regenerated",
   },
   {
+    id: "reference-stats",
+    what: "SciPy, mpmath and statsmodels under /usr/bin/python3 (statistics reference values)",
+    apt: ["python3-scipy", "python3-mpmath", "python3-statsmodels"],
+    check: () => pythonHas(["scipy", "mpmath", "statsmodels"]),
+    without:
+      "test/fixtures/stats/*.json cannot be regenerated (scripts/fixtures/gen_stats_fixtures.py, gen_power_fixtures.py); the tests read the committed JSON",
+  },
+  {
     id: "chromium",
     what: "headless Chromium",
     apt: ["chromium"],

@@ -1,8 +1,12 @@
 /**
  * The variant comparison the ablation notebooks print: per-seed values, the comparison table,
- * the verdict lines and the error-bar chart. The strings are held to the code the notebooks
- * carried inline before it moved into the library (copied below as OLD_*), on many random
- * samples, so the executed notebooks' conclusions read the same.
+ * the verdict lines and the error-bar chart. The columns the notebooks printed before the
+ * comparison moved into the library are held to that inline code (copied below as old*), on many
+ * random samples, so the executed notebooks' conclusions read the same; the one deliberate
+ * change is that "within noise (p ≥ 0.05)" became what the design can resolve (MDE, seeds per arm
+ * for the paper's Δ, their cost: src/report/power.ts, checked against statsmodels in
+ * power.test.ts), and those new columns and sentences are checked here against the power
+ * functions and by hand.
  */
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/data/rng.js";
@@ -14,8 +18,11 @@ import {
   variantErrorBars,
   variantRows,
 } from "../../src/report/compare.js";
-import { resultsPath } from "../../src/report/format.js";
-import { notebookSweepRoot, runNotebookSweep } from "../../src/report/notebook-sweep.js";
+import {
+  describeResolution,
+  minimumDetectableEffect,
+  seedsPerArm,
+} from "../../src/report/power.js";
 import { frameRows } from "../../src/report/summarize.js";
 import { ACC, writeFixtureSweep } from "./fixture.js";
 
@@ -137,38 +144,141 @@ function makeRows(rand: () => number) {
   return { rows, variants };
 }
 
+/** Pooled std written out here (not the library's pooledStd), as the t-test behind the MDE pools it. */
+const pooled = (a: number[], b: number[]) =>
+  Math.sqrt(
+    ((a.length - 1) * oldStd(a) ** 2 + (b.length - 1) * oldStd(b) ** 2) / (a.length + b.length - 2),
+  );
+
 describe("compareVariants / printVerdicts against the notebooks' former code", () => {
-  it("prints the same table and verdict lines on 400 random ablations", () => {
+  it("prints the same columns and verdict lines on 400 random ablations, 'within noise' replaced by what the design resolves", () => {
     const rand = rng(7);
     const paper = { baseline: 23.3, a: 22.29, c: 22.72 };
     let testable = 0;
     let significant = 0;
+    let withinNoise = 0;
     for (let i = 0; i < 400; i++) {
       const { rows, variants } = makeRows(rand);
       const base = valuesOf(rows, "baseline", "testError");
-      const want = variants.map((v) =>
-        oldCompareRow(valuesOf(rows, v, "testError"), base, v, "baseline", "testError", paper),
-      );
-      expect(frameRows(compareVariants(rows, variants, "baseline", "testError", paper))).toEqual(
-        want,
-      );
+      const got = frameRows(compareVariants(rows, variants, "baseline", "testError", paper));
       const lines: string[] = [];
       printVerdicts(rows, variants, "baseline", paper, { print: (l) => lines.push(l) });
-      const wantLines = variants.slice(1).map((v) => {
-        const w = oldWelch(valuesOf(rows, v, "testError"), base);
+      variants.forEach((v, k) => {
+        const xs = valuesOf(rows, v, "testError");
+        const old = oldCompareRow(xs, base, v, "baseline", "testError", paper);
+        const row = got[k]!;
+        const w = oldWelch(xs, base);
+        const isBase = v === "baseline";
+        const noise = !isBase && old.verdict === "within noise (p ≥ 0.05)";
+        // Every column the notebooks printed, unchanged, except a "within noise" verdict.
+        const { verdict: oldV, ...oldRest } = old;
+        expect(row).toMatchObject(oldRest);
+        const n = Math.min(xs.length, base.length);
+        const mde = n >= 2 ? minimumDetectableEffect({ n, std: pooled(xs, base) }) : Number.NaN;
+        expect(row.MDE).toBe(isBase ? "—" : fmt(mde));
+        const pv = paper[v as keyof typeof paper];
+        const seeds =
+          pv === undefined || isBase || n < 2 || oldStd(xs) + oldStd(base) === 0
+            ? undefined
+            : seedsPerArm({ effect: pv - paper.baseline, std: pooled(xs, base) });
+        expect(row["paper Δ seeds/arm"]).toBe(seeds === undefined ? "—" : String(seeds));
+        expect(row["paper Δ hours"]).toBe("—"); // these rows carry no wallSeconds
+        if (!noise) expect(row.verdict).toBe(oldV);
+        else {
+          withinNoise++;
+          // Where both arms already have that many seeds, the sentence says so.
+          const has = seeds !== undefined && seeds <= n ? ", which this design has" : "";
+          expect(row.verdict).toBe(
+            `not resolved: detects only |Δ| ≥ ${fmt(mde)} pp${seeds === undefined ? "" : `; the paper's ${signed(pv! - paper.baseline)} pp needs ≈ ${seeds} seeds per arm${has}`}`,
+          );
+        }
+        expect(String(row.verdict)).not.toMatch(/within noise/);
+        if (isBase) return;
+        // The printed line: the same head; the old verdict and "(paper: …)" where the test could
+        // not run, else the verdict (if significant) and the full resolution sentence.
         if (Number.isFinite(w.p)) testable++;
         if (w.p < 0.05) significant++;
-        const p =
-          paper[v as keyof typeof paper] !== undefined
-            ? ` (paper: ${signed(paper[v as keyof typeof paper] - paper.baseline)} pp)`
-            : "";
-        return `${v} − baseline: ${signed(w.diff)} pp top-1 error, t = ${fmt(w.t)}, p = ${fmt(w.p, 3)} → ${oldVerdict(w)}${p}`;
+        const line = lines[k - 1]!;
+        const head = `${v} − baseline: ${signed(w.diff)} pp top-1 error, t = ${fmt(w.t)}, p = ${fmt(w.p, 3)} → `;
+        const p = pv !== undefined ? ` (paper: ${signed(pv - paper.baseline)} pp)` : "";
+        const res = () =>
+          describeResolution({
+            n: [xs.length, base.length],
+            std: pooled(xs, base),
+            diff: w.diff,
+            paperDiff: pv === undefined ? undefined : pv - paper.baseline,
+            resolved: w.p < 0.05,
+            unit: "pp",
+          }).text;
+        if (!Number.isFinite(w.p)) expect(line).toBe(`${head}${oldVerdict(w)}${p}`);
+        else if (noise) {
+          expect(line).toBe(`${head}${res()}`);
+          expect(line).toContain(`not resolved: this design detects only |Δ| ≥ ${fmt(mde)} pp`);
+        } else expect(line).toBe(`${head}${oldVerdict(w)}; ${res()}`);
+        expect(line).not.toMatch(/within noise/);
       });
-      expect(lines).toEqual(wantLines);
+      expect(lines).toHaveLength(variants.length - 1);
     }
     // The random ablations cover every branch: testable, significant, and not.
     expect(testable).toBeGreaterThan(300);
     expect(significant).toBeGreaterThan(50);
+    expect(withinNoise).toBeGreaterThan(100);
+  });
+
+  it("a hand-computed resolution: MDE, seeds per arm for the paper's Δ and their cost in hours", () => {
+    // reference [20, 21, 22] (100 s a run), variant [20.4, 21.6, 22.2, 21.0] (140 s a run):
+    // Δ = +0.30, Welch p = 0.690 (scipy.stats.ttest_ind(equal_var=False)); pooled std
+    // √((2·1 + 3·0.6)/5) = 0.8718, n = min(4, 3) = 3: MDE = 0.8718 × 3.0709 = 2.68 (statsmodels
+    // solve_power(nobs1=3) = 3.0709). The paper's Δ −1.01 is d = 1.1586: 13 seeds per arm (the
+    // smallest n whose statsmodels power reaches 0.8). Cost: (13 − 4) + (13 − 3) = 19 runs at the
+    // mean 860/7 s = 0.648 h.
+    const rows = [
+      ...[20, 21, 22].map((x, i) => ({
+        variant: "base",
+        seed: i,
+        status: "completed",
+        testError: x,
+        wallSeconds: 100,
+      })),
+      ...[20.4, 21.6, 22.2, 21.0].map((x, i) => ({
+        variant: "se",
+        seed: i,
+        status: "completed",
+        testError: x,
+        wallSeconds: 140,
+      })),
+      { variant: "se", seed: 9, status: "diverged", testError: 90, wallSeconds: 5 },
+    ];
+    const paper = { base: 23.3, se: 22.29 };
+    const [b, s] = frameRows(compareVariants(rows, ["base", "se"], "base", "testError", paper));
+    expect(b).toMatchObject({ MDE: "—", "paper Δ seeds/arm": "—", "paper Δ hours": "—" });
+    expect(s).toMatchObject({
+      n: 4,
+      "Δ vs base": "+0.30 ± 0.70",
+      MDE: "2.68",
+      p: "0.690",
+      verdict:
+        "not resolved: detects only |Δ| ≥ 2.68 pp; the paper's -1.01 pp needs ≈ 13 seeds per arm",
+      "paper Δ": "-1.01",
+      "paper Δ seeds/arm": "13",
+      "paper Δ hours": "0.65",
+    });
+    const lines: string[] = [];
+    printVerdicts(rows, ["base", "se"], "base", paper, { print: (l) => lines.push(l) });
+    expect(lines).toEqual([
+      "se − base: +0.30 pp top-1 error, t = 0.43, p = 0.690 → not resolved: this design detects only |Δ| ≥ 2.68 pp; the paper's -1.01 pp needs ≈ 13 seeds per arm (≈ 39 min here, or `sweep submit --slurm`)",
+    ]);
+    // Without a paper value the sentence sizes the observed Δ; the table cell stays short.
+    const [, alone] = frameRows(compareVariants(rows, ["base", "se"], "base", "testError"));
+    expect(alone).toMatchObject({
+      verdict: "not resolved: detects only |Δ| ≥ 2.68 pp",
+      "paper Δ seeds/arm": "—",
+    });
+    const bare: string[] = [];
+    printVerdicts(rows, ["se"], "base", {}, { print: (l) => bare.push(l) });
+    expect(bare[0]).toMatch(
+      /→ not resolved: this design detects only \|Δ\| ≥ 2\.68 pp; the observed \+0\.30 pp would need ≈ \d+ seeds per arm \(≈ [\d.]+ (h|days) here, or `sweep submit --slurm`\)$/,
+    );
   });
 
   it("valuesOf keeps completed runs with a finite value, in order", () => {
@@ -215,8 +325,10 @@ describe("compareVariants / printVerdicts against the notebooks' former code", (
       verdict: "(reference)",
       "paper acc": "—",
     });
-    // diff 0.05, se = √(2·0.01²/3) = 0.00816, t = 6.12, df = 4: p = 0.0036
+    // diff 0.05, se = √(2·0.01²/3) = 0.00816, t = 6.12, df = 4: p = 0.0036; pooled std 0.01,
+    // n = 3: MDE = 0.01 × 3.0709 (statsmodels solve_power(nobs1=3)); no unit for "acc".
     expect(s).toMatchObject({
+      MDE: "0.03",
       variant: "se",
       n: 3,
       "Δ vs base": "+0.05 ± 0.01",
@@ -257,36 +369,12 @@ describe("variantErrorBars", () => {
   });
 });
 
-describe("variantRows and the notebook sweep folder", () => {
+describe("variantRows", () => {
   it("labels every run of a sweep folder", () => {
     const dir = writeFixtureSweep();
     const rows = variantRows(dir, (r) => `${r.attention}-${r.depth}`);
     expect(rows).toHaveLength(Object.keys(ACC).length);
     expect(valuesOf(rows, "none-20", "testTop1")).toEqual([0.91, 0.92, 0.94]);
     expect(valuesOf(rows, "se-20", "testTop1")).toEqual([0.93, 0.935]);
-  });
-
-  it("results/sweeps/<notebook>/<preset>, or under SENET_LAB_SWEEP_DIR", () => {
-    const saved = process.env.SENET_LAB_SWEEP_DIR;
-    try {
-      delete process.env.SENET_LAB_SWEEP_DIR;
-      expect(notebookSweepRoot("02_x", "quick")).toBe(resultsPath("sweeps/02_x/quick"));
-      process.env.SENET_LAB_SWEEP_DIR = "/tmp/somewhere";
-      expect(notebookSweepRoot("02_x", "smoke")).toBe("/tmp/somewhere/02_x/smoke");
-    } finally {
-      if (saved === undefined) delete process.env.SENET_LAB_SWEEP_DIR;
-      else process.env.SENET_LAB_SWEEP_DIR = saved;
-    }
-    expect(() => notebookSweepRoot("../x", "quick")).toThrow(ConfigError);
-  });
-
-  it("refuses a spec without a plain name or bad workers before any run starts", async () => {
-    await expect(runNotebookSweep({ base: {} }, { root: "/tmp" })).rejects.toThrow(
-      /spec.name must be a plain folder name; got undefined/,
-    );
-    await expect(runNotebookSweep({ name: "a/b" }, { root: "/tmp" })).rejects.toThrow(ConfigError);
-    await expect(runNotebookSweep({ name: "a" }, { root: "/tmp", workers: 1.5 })).rejects.toThrow(
-      /workers must be an integer >= 0; got 1.5/,
-    );
   });
 });
