@@ -10,6 +10,7 @@ export * from "./bench/index.js";
 export * from "./complexity/index.js";
 export * from "./data/index.js";
 export * from "./errors.js";
+export * from "./experiments/index.js";
 export * from "./io/index.js";
 export * from "./layers/index.js";
 export * from "./models/index.js";

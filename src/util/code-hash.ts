@@ -73,18 +73,39 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Attention keys each attention type reads (models/attention.ts); the others build nothing. */
+const SE_KEYS = ["reduction", "squeeze", "excitation", "attentionBias", "spatial"];
+const SGE_KEYS = ["groups"];
+
 /**
- * A run's content key: sha256 (hex, first 24 digits) of the resolved config without the keys
- * that change no number (`dataDir`: where the files live; `backend`: recorded, but a run on
- * another backend is not a different experiment) and the training code hash.
+ * The part of a resolved config that decides a run's numbers: without `dataDir` (where the files
+ * live), `backend` (recorded, but a run on another backend is not another experiment) and the
+ * attention keys the chosen attention never reads (an SGE run's `reduction`), so that
+ * `{attention: "sge", reduction: 8}` and `{attention: "sge"}` are the same run.
+ */
+export function effectiveConfig(resolvedConfig: Record<string, unknown>): Record<string, unknown> {
+  const { dataDir: _d, backend: _b, ...rest } = resolvedConfig;
+  const attention = rest.attention;
+  if (typeof attention === "string") {
+    const unread = [
+      ...(attention === "se" ? [] : SE_KEYS),
+      ...(attention === "sge" ? [] : SGE_KEYS),
+    ];
+    for (const k of unread) delete rest[k];
+  }
+  return rest;
+}
+
+/**
+ * A run's content key: sha256 (hex, first 24 digits) of effectiveConfig(resolved config) and the
+ * training code hash.
  */
 export function runKey(
   resolvedConfig: Record<string, unknown>,
   codeHash = trainingCodeHash(),
 ): string {
-  const { dataDir: _d, backend: _b, ...rest } = resolvedConfig;
   return createHash("sha256")
-    .update(canonicalJson(rest))
+    .update(canonicalJson(effectiveConfig(resolvedConfig)))
     .update("\0")
     .update(codeHash)
     .digest("hex")

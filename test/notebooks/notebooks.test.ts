@@ -37,8 +37,8 @@ const textOf = (c: Cell) => (c.outputs ?? []).map((o) => join(o.text)).join("");
 const hasJupyter = checkSystem().find((s) => s.piece.id === "jupyter")?.present ?? false;
 
 describe.skipIf(!hasJupyter)("research notebooks, smoke preset (real tslab kernel)", () => {
-  it("finds the eight research notebooks, each with a smoke | quick | paper parameters cell", () => {
-    expect(notebooks.length).toBeGreaterThanOrEqual(8);
+  it("finds the nine research notebooks, each with a smoke | quick | standard | paper parameters cell", () => {
+    expect(notebooks.length).toBeGreaterThanOrEqual(9);
     for (const f of notebooks) {
       const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOK_DIR, f), "utf8")) as {
         cells: Cell[];
@@ -47,7 +47,7 @@ describe.skipIf(!hasJupyter)("research notebooks, smoke preset (real tslab kerne
       expect(nb.metadata.kernelspec.name, f).toBe("tslab");
       const params = nb.cells.find((c) => c.metadata.tags?.includes("parameters"));
       expect(join(params?.source), f).toContain(
-        'const preset: "smoke" | "quick" | "paper" = "quick";',
+        'const preset: "smoke" | "quick" | "standard" | "paper" = "quick";',
       );
       expect(nb.cells[0]!.cell_type, f).toBe("markdown");
       expect(

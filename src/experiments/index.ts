@@ -1,0 +1,3 @@
+/** The notebook protocol: presets, the notebook session and its sweeps. */
+export * from "./notebook.js";
+export * from "./presets.js";
