@@ -55,15 +55,24 @@ const runCommand: CommandSpec = {
       description:
         "Threads per worker, passed as SENET_LAB_THREADS (default: SENET_LAB_THREADS or 1).",
     },
+    // Train an identical experiment once across sweeps: runs are matched by content hash.
+    "reuse-root": {
+      type: "string",
+      valueName: "DIR",
+      description:
+        "Copy pending runs from identical finished runs (same config and training code) of sweeps under DIR instead of training.",
+    },
   },
   async run(flags, positionals) {
     const spec = readSpecFile(onePositional(positionals, "spec file", "run"));
     const out = str(flags, "out");
     const workers = int(flags, "workers");
     const threads = int(flags, "threads");
+    const reuseRoot = str(flags, "reuse-root");
     const { runSweep } = await import("../sweep/index.js");
     const result = await runSweep(spec, {
       ...(out ? { outDir: path.resolve(out) } : {}),
+      ...(reuseRoot ? { reuseRoot: path.resolve(reuseRoot) } : {}),
       ...(workers ? { workers } : {}),
       ...(threads ? { threadsPerWorker: threads } : {}),
       log: (line) => process.stdout.write(`${line}\n`),
@@ -183,7 +192,7 @@ function statusDetail(r: RunStatus): string {
   const via = r.slurm ? ` (SLURM ${r.slurm})` : "";
   const base =
     r.state === "done"
-      ? (r.result ?? "")
+      ? `${r.result ?? ""}${r.reusedFrom ? `, reused from ${r.reusedFrom}` : ""}`
       : r.state === "running"
         ? `pid ${r.pid ?? "?"}${r.host ? ` on ${r.host}` : ""}${via}, ${r.epochs} epoch(s) so far`
         : r.state === "failed"

@@ -196,6 +196,8 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
         seeds: spec.seeds ?? preset.seeds,
       };
       const outDir = path.join(root, name);
+      // The reuse scan needs the root to exist (a clone, or a fresh --retrain root, may lack it).
+      fs.mkdirSync(sweepsRoot(), { recursive: true });
       const t0 = performance.now();
       emit({ event: "sweep", notebook, sweep: name });
       const sweepOptions = {
@@ -213,7 +215,7 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
             status: RUN_STATUS[r.status as keyof typeof RUN_STATUS] ?? r.status,
             seconds: r.seconds ?? 0,
           }),
-      } as Parameters<typeof runSweep>[1];
+      };
       let result = await runSweep(full, sweepOptions);
       if (needWeights) {
         const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -233,7 +235,9 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
             `run ${r.id} has no trained weights here (moved to ${path.relative(outDir, aside)}); training it again`,
           );
         }
-        if (missing.length > 0) result = await runSweep(full, sweepOptions);
+        // Trained here, not copied: an identical run elsewhere may lack its weights too.
+        if (missing.length > 0)
+          result = await runSweep(full, { ...sweepOptions, reuseRoot: undefined });
       }
       for (const r of result.runs) {
         const dir = path.join(outDir, r.id);

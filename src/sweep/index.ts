@@ -3,6 +3,7 @@ export * from "./expand.js";
 export * from "./layout.js";
 export * from "./lock.js";
 export * from "./resolve.js";
+export * from "./reuse.js";
 export * from "./run-one.js";
 export * from "./run-sweep.js";
 export * from "./run-task.js";

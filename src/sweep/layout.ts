@@ -22,6 +22,24 @@ export const SUMMARY_FILE = "summary.json";
 export const CONFIG_FILE = "config.json";
 /** One JSON record per epoch. */
 export const METRICS_FILE = "metrics.jsonl";
+/** What training wrote about where it ran, including the code hash (`code.codeHash`). */
+export const ENV_FILE = "env.json";
+/** The final weights (saveModel format), written just before summary.json. */
+export const MODEL_DIR = "model";
+/** The per-epoch checkpoints; a run that has any resumes rather than being reused. */
+export const CHECKPOINT_DIR = "checkpoint";
+/** Written into a run folder whose results were copied from an identical finished run. */
+export const REUSED_FILE = "reused.json";
+
+/** What reused.json records: where the results came from, under which key, and when. */
+export interface ReusedRecord {
+  /** The source run folder, relative to the reuse root the sweep was given. */
+  from: string;
+  /** The content key both runs share (runKey of the config and the training code hash). */
+  key: string;
+  /** When the copy was made, ISO time. */
+  at: string;
+}
 
 /** The manifest file a sweep folder holds. */
 export const MANIFEST_FILE = "sweep.json";
@@ -137,6 +155,17 @@ export function recordSlurmJob(outDir: string, record: SlurmJobRecord): void {
 /** Whether a run has finished (its summary, written last, exists). */
 export function isRunDone(outDir: string, id: string): boolean {
   return fs.existsSync(path.join(runDirOf(outDir, id), SUMMARY_FILE));
+}
+
+/**
+ * Removes what an unfinished copy left in a run folder (reused.json, env.json, metrics.jsonl,
+ * model/), so training starts clean. Only for folders without a summary or checkpoint, under
+ * the run's claim; config.json stays (it is this run's own).
+ */
+export function clearPartialCopy(dir: string): void {
+  for (const f of [REUSED_FILE, ENV_FILE, METRICS_FILE, MODEL_DIR]) {
+    fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+  }
 }
 
 /** Writes sweep.json atomically. */

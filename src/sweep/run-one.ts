@@ -9,7 +9,14 @@ import path from "node:path";
 import { readJsonIfExists } from "../util/fs.js";
 import type { SweepRun } from "./expand.js";
 import { type RunSummary, resolveExperimentConfig, runExperiment } from "./experiment.js";
-import { isRunDone, lockFileOf, runDirOf, SUMMARY_FILE } from "./layout.js";
+import {
+  clearPartialCopy,
+  isRunDone,
+  lockFileOf,
+  REUSED_FILE,
+  runDirOf,
+  SUMMARY_FILE,
+} from "./layout.js";
 import { type LockInfo, tryLock } from "./lock.js";
 
 /**
@@ -70,6 +77,9 @@ export async function runOne(
       };
     }
     removeTempFiles(runDir);
+    // A copy from another sweep that was killed before its summary: train from a clean folder
+    // (its reused.json would otherwise claim results this run computes itself).
+    if (fs.existsSync(path.join(runDir, REUSED_FILE))) clearPartialCopy(runDir);
     const config = resolveExperimentConfig(run.config);
     const summary = await runExperiment(config, {
       runDir,

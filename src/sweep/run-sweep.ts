@@ -1,18 +1,17 @@
 /**
- * Running a sweep: validate everything, write the manifest, skip finished runs, and hand the rest
- * to a pool of worker processes (one process per run, `threadsPerWorker` threads each), printing
- * their lines prefixed by run. Safe to kill at any moment and to start twice at once: every run
+ * Running a sweep: validate everything, write the manifest, skip finished runs, copy runs whose
+ * identical twin another sweep finished (`reuseRoot`), and hand the rest to a pool of persistent
+ * worker processes (each trains run after run, `threadsPerWorker` threads each), printing their
+ * lines prefixed by run. Safe to kill at any moment and to start twice at once: every run
  * is claimed by a lock file, every file is written atomically, and a rerun resumes.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { ConfigError, quote } from "../errors.js";
-import { readJsonIfExists } from "../util/fs.js";
+import { BACKEND_CHOICES, type BackendChoice } from "../backend/index.js";
+import { ConfigError, oneOf, quote } from "../errors.js";
+import { trainingCodeHash } from "../util/code-hash.js";
+import { appendJsonl, readJsonIfExists } from "../util/fs.js";
 import { expandRunsUnchecked, type SweepRun } from "./expand.js";
 import { type RunSummary, resolveExperimentConfig } from "./experiment.js";
 import {
@@ -32,7 +31,17 @@ import {
   writeManifest,
 } from "./layout.js";
 import { lockState } from "./lock.js";
+import { WorkerPool } from "./pool.js";
 import { resolveSweepSpec } from "./resolve.js";
+import {
+  findReusable,
+  hasCheckpoint,
+  indexFinishedRuns,
+  type ReuseCandidate,
+  type ReuseIndex,
+  tryReuse,
+  wantedRunKey,
+} from "./reuse.js";
 import { formatErrors, jsonEqual, type SweepSpec } from "./spec.js";
 
 /** Options for runSweep. */
@@ -47,6 +56,16 @@ export interface RunSweepOptions {
   log?: (line: string) => void;
   /** How often to look again at runs another process holds, in ms; default 2000. */
   pollMs?: number;
+  /**
+   * A folder of sweeps to reuse finished runs from: a pending run whose content key (resolved
+   * config + training-code hash) matches a finished run of a sweep under it is copied, not
+   * trained. Scanned once per call.
+   */
+  reuseRoot?: string;
+  /** Backend for the workers (SENET_LAB_BACKEND in their environment, never in this process's). */
+  backend?: BackendChoice;
+  /** Called once per run as its outcome is known (already-done runs at the start), e.g. for a progress file. */
+  onRunEnd?: (outcome: SweepRunOutcome) => void;
 }
 
 /** What became of one run in this invocation. */
@@ -57,13 +76,16 @@ export interface SweepRunOutcome {
   index: number;
   /**
    * "completed"/"diverged": trained now; "done": finished earlier (or by a concurrent sweep);
+   * "reused": copied now from an identical finished run under reuseRoot (see reusedFrom);
    * "failed": the worker failed (see error); the next rerun tries it again.
    */
-  status: "completed" | "diverged" | "done" | "failed";
+  status: "completed" | "diverged" | "done" | "reused" | "failed";
   /** The run's summary.json, when it has one. */
   summary?: RunSummary;
-  /** Wall-clock seconds of the worker process (start-up included); absent when not run now. */
+  /** Wall-clock seconds of the worker process (start-up included), or of the copy; absent when not run now. */
   seconds?: number;
+  /** For reused runs: the source folder, relative to reuseRoot. */
+  reusedFrom?: string;
   /** Why it failed: the worker's exit status and last lines of its stderr. */
   error?: string;
 }
@@ -82,10 +104,70 @@ export interface SweepResult {
   threadsPerWorker: number;
   /** Wall-clock seconds of the whole call. */
   seconds: number;
+  /** The pool's shape and measured per-run overhead, as appended to the folder's pool log. */
+  pool: PoolRecord;
 }
 
-const WORKER_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), "worker.ts");
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+/** Per-run overhead of the pool: a run's wall time in the pool minus its summary's wallSeconds. */
+export interface OverheadStats {
+  /** Runs measured. */
+  n: number;
+  /** Mean seconds. */
+  mean: number;
+  /** Median seconds. */
+  median: number;
+  /** Largest seconds. */
+  max: number;
+}
+
+/**
+ * One line of a sweep folder's pool log (.pool.jsonl), one per runSweep call that trained: the
+ * pool's shape on this machine with what it measured, so workers × threads can be chosen (and
+ * checked) from recorded numbers rather than guessed.
+ */
+export interface PoolRecord {
+  /** When the call ended, ISO time. */
+  at: string;
+  /** This machine. */
+  host: string;
+  /** Cores available to this process. */
+  cores: number;
+  /** Worker processes used. */
+  workers: number;
+  /** Threads per worker. */
+  threadsPerWorker: number;
+  /** The backend asked of the workers ("auto" when none was). */
+  backend: string;
+  /** Runs trained now. */
+  trained: number;
+  /** Runs copied now. */
+  reused: number;
+  /** Wall seconds of the whole call. */
+  seconds: number;
+  /** Sum of the trained runs' wallSeconds divided by the call's seconds: how busy the pool kept training. */
+  trainingShare: number;
+  /** Overhead of runs that started a worker process (its start-up included). */
+  coldOverhead: OverheadStats | null;
+  /** Overhead of runs handed to a warm worker: what issue 12 bounds by 0.3 s. */
+  warmOverhead: OverheadStats | null;
+}
+
+/** The pool log in a sweep folder: one JSON line per runSweep call that trained or copied. */
+export const POOL_LOG_FILE = ".pool.jsonl";
+
+function overheadStats(xs: number[]): OverheadStats | null {
+  if (xs.length === 0) return null;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    n: xs.length,
+    mean: r(xs.reduce((a, b) => a + b, 0) / xs.length),
+    median: r(median),
+    max: r(sorted[sorted.length - 1]!),
+  };
+}
 
 /** Default threads per worker: SENET_LAB_THREADS, else 1. */
 export function defaultThreadsPerWorker(): number {
@@ -100,6 +182,27 @@ export function defaultWorkers(threadsPerWorker: number): number {
 }
 
 /**
+ * Gives a stored config the keys added to the config schema since its run started, with the
+ * values resolving it now gives them (their defaults, which may depend on its other keys), as
+ * resuming it does. Keys it has are left as stored; an old config that no longer resolves keeps
+ * its gaps, which are then reported as differences.
+ */
+export function fillAddedKeys(
+  stored: Record<string, unknown>,
+  wanted: Record<string, unknown>,
+): void {
+  const missing = Object.keys(wanted).filter((k) => !(k in stored));
+  if (missing.length === 0) return;
+  let resolved: Record<string, unknown>;
+  try {
+    resolved = resolveExperimentConfig({ ...stored }) as unknown as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  for (const k of missing) stored[k] = resolved[k];
+}
+
+/**
  * Errors (before any training) when a run folder already holds a config that differs from what
  * the spec now asks for: resuming or skipping it would mix two experiments in one table.
  */
@@ -111,6 +214,7 @@ export function checkExistingRuns(outDir: string, runs: SweepRun[]): void {
     );
     if (!stored) continue;
     const wanted = resolveExperimentConfig(run.config) as unknown as Record<string, unknown>;
+    fillAddedKeys(stored, wanted);
     const diff = Object.keys(wanted).filter((k) => !jsonEqual(wanted[k], stored[k]));
     if (diff.length > 0) {
       const d = diff
@@ -187,60 +291,11 @@ function trainingSeconds(summary: RunSummary | undefined): string {
   return typeof w === "number" ? ` (training ${w.toFixed(1)} s)` : "";
 }
 
-interface WorkerExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderrTail: string[];
-  seconds: number;
-}
-
-function spawnWorker(
-  outDir: string,
-  run: SweepRun,
-  threads: number,
-  prefix: string,
-  log: (line: string) => void,
-): Promise<WorkerExit> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, WORKER_FILE, outDir, run.id], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      SENET_LAB_THREADS: String(threads),
-      SENET_LAB_QUIET: process.env.SENET_LAB_QUIET ?? "1",
-    },
-  });
-  const stderrTail: string[] = [];
-  const pump = (stream: NodeJS.ReadableStream, isErr: boolean) =>
-    new Promise<void>((resolve) => {
-      const rl = readline.createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-      rl.on("line", (line) => {
-        // Progress bars redraw with \r; keep only the last state of such a line.
-        const text = line.slice(line.lastIndexOf("\r") + 1).replace(/^\[senet-lab\] /, "");
-        if (text.trim() === "") return;
-        if (isErr) {
-          stderrTail.push(text);
-          if (stderrTail.length > 20) stderrTail.shift();
-        }
-        log(`[${prefix}] ${text}`);
-      });
-      rl.on("close", resolve);
-    });
-  const pumps = Promise.all([pump(child.stdout, false), pump(child.stderr, true)]);
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", async (code, signal) => {
-      await pumps;
-      resolve({ code, signal, stderrTail, seconds: (performance.now() - t0) / 1000 });
-    });
-  });
-}
-
 /**
  * Runs every pending run of a sweep in worker processes and returns what became of each.
  * The spec (raw JSON or resolved) is validated in full, and existing run folders are checked
- * against it, before anything trains. Runs already finished are skipped; diverged and failed
- * runs do not stop the others.
+ * against it, before anything trains. Runs already finished are skipped, runs with an identical
+ * finished twin under `reuseRoot` are copied; diverged and failed runs do not stop the others.
  */
 export async function runSweep(
   rawSpec: SweepSpec | unknown,
@@ -259,38 +314,109 @@ export async function runSweep(
   if (!Number.isInteger(workers) || workers < 1) {
     throw new ConfigError(`workers must be an integer >= 1; got ${quote(workers)}`);
   }
+  const backend =
+    options.backend === undefined ? undefined : oneOf("backend", options.backend, BACKEND_CHOICES);
   const log = options.log ?? ((line: string) => console.log(line));
   const pollMs = options.pollMs ?? 2000;
+  const reuseIndex: ReuseIndex | undefined =
+    options.reuseRoot === undefined ? undefined : indexFinishedRuns(options.reuseRoot);
 
   writeSweepFolder(prepared, { removeDeadTemp: true });
 
   const outcomes = new Map<string, SweepRunOutcome>();
+  const finish = (outcome: SweepRunOutcome) => {
+    outcomes.set(outcome.id, outcome);
+    try {
+      options.onRunEnd?.(outcome);
+    } catch (err) {
+      log(`[sweep ${spec.name}] onRunEnd threw for ${outcome.id}: ${String(err)}`);
+    }
+  };
   const readSummary = (run: SweepRun) =>
     readJsonIfExists<RunSummary>(path.join(runDirOf(outDir, run.id), SUMMARY_FILE));
+  const doneOutcome = (run: SweepRun): SweepRunOutcome => {
+    const summary = readSummary(run);
+    return { id: run.id, index: run.index, status: "done", ...(summary ? { summary } : {}) };
+  };
   const queue: SweepRun[] = [];
   for (const run of runs) {
-    if (isRunDone(outDir, run.id)) {
-      const summary = readSummary(run);
-      outcomes.set(run.id, {
-        id: run.id,
-        index: run.index,
-        status: "done",
-        ...(summary ? { summary } : {}),
-      });
-    } else {
-      queue.push(run);
-    }
+    if (isRunDone(outDir, run.id)) finish(doneOutcome(run));
+    else queue.push(run);
   }
-  const nWorkers = Math.max(1, Math.min(workers, queue.length));
+  // The finished twin each pending run could be copied from, looked up once.
+  const sources = new Map<string, ReuseCandidate>();
+  if (reuseIndex) {
+    const codeHash = trainingCodeHash();
+    for (const run of queue) {
+      const c = findReusable(
+        reuseIndex,
+        wantedRunKey(run, codeHash),
+        run,
+        runDirOf(outDir, run.id),
+      );
+      if (c && !hasCheckpoint(runDirOf(outDir, run.id))) sources.set(run.id, c);
+    }
+    log(
+      `[sweep ${spec.name}] reuse: ${reuseIndex.runs} finished run(s) under ${reuseIndex.root} (scanned in ${reuseIndex.seconds.toFixed(2)} s); ${sources.size} of ${queue.length} pending match`,
+    );
+  }
+  const toTrain = queue.length - sources.size;
+  const nWorkers = Math.max(1, Math.min(workers, toTrain));
   log(
-    `[sweep ${spec.name}] ${runs.length} runs: ${runs.length - queue.length} done, ${queue.length} to run on ${nWorkers} worker${nWorkers === 1 ? "" : "s"} × ${threadsPerWorker} thread${threadsPerWorker === 1 ? "" : "s"} → ${outDir}`,
+    `[sweep ${spec.name}] ${runs.length} runs: ${runs.length - queue.length} done, ${sources.size ? `${sources.size} to reuse, ` : ""}${toTrain} to run on ${nWorkers} worker${nWorkers === 1 ? "" : "s"} × ${threadsPerWorker} thread${threadsPerWorker === 1 ? "" : "s"} → ${outDir}`,
   );
 
   const waiting: SweepRun[] = [];
   const active = new Set<Promise<void>>();
+  /** Copies the run from its twin when it has one; false when it must be trained. */
+  const reuse = (run: SweepRun): boolean => {
+    const source = sources.get(run.id);
+    if (!source || !reuseIndex) return false;
+    const label = runLabel(run, runs.length);
+    const c0 = performance.now();
+    const r = tryReuse(outDir, run, source, reuseIndex);
+    if (r.outcome === "busy") {
+      waiting.push(run);
+      return true;
+    }
+    if (r.outcome === "done") {
+      finish({
+        id: run.id,
+        index: run.index,
+        status: "done",
+        ...(r.summary ? { summary: r.summary } : {}),
+      });
+      log(`[${label}] already finished by another process`);
+      return true;
+    }
+    // Tried once: a run that must train (a checkpoint of its own, a failed copy) stays trained.
+    sources.delete(run.id);
+    if (r.outcome === "train") {
+      if (r.error) log(`[${label}] could not reuse ${source.dir} (${r.error}); training it`);
+      return false;
+    }
+    clearFailure(outDir, run.id);
+    const seconds = (performance.now() - c0) / 1000;
+    finish({
+      id: run.id,
+      index: run.index,
+      status: "reused",
+      summary: r.summary,
+      seconds,
+      reusedFrom: r.record.from,
+    });
+    log(
+      `[${label}] reused (${r.summary.status}) from ${r.record.from}, key ${r.record.key}, in ${seconds.toFixed(2)} s`,
+    );
+    return true;
+  };
+  const coldOverheads: number[] = [];
+  const warmOverheads: number[] = [];
+  let trainingWall = 0;
+  const pool = new WorkerPool({ outDir, size: nWorkers, threads: threadsPerWorker, backend, log });
   const start = (run: SweepRun) => {
     const label = runLabel(run, runs.length);
-    const p = spawnWorker(outDir, run, threadsPerWorker, label, log).then(
+    const p = pool.run(run.id, label).then(
       (exit) => {
         active.delete(p);
         if (exit.code === EXIT_BUSY) {
@@ -298,44 +424,30 @@ export async function runSweep(
           return;
         }
         const summary = readSummary(run);
+        const worker = `worker ${exit.seconds.toFixed(1)} s${exit.coldStart ? " (new worker)" : ""}`;
         if (exit.code === EXIT_ALREADY_DONE && summary) {
-          outcomes.set(run.id, { id: run.id, index: run.index, status: "done", summary });
+          finish({ id: run.id, index: run.index, status: "done", summary });
           log(`[${label}] already finished by another process`);
         } else if (exit.code === 0 && summary) {
           const status = summary.status === "diverged" ? "diverged" : "completed";
-          outcomes.set(run.id, {
-            id: run.id,
-            index: run.index,
-            status,
-            summary,
-            seconds: exit.seconds,
-          });
+          const overhead = exit.seconds - (summary.wallSeconds ?? 0);
+          (exit.coldStart ? coldOverheads : warmOverheads).push(overhead);
+          trainingWall += summary.wallSeconds ?? 0;
           clearFailure(outDir, run.id);
-          log(
-            `[${label}] ${status}: worker ${exit.seconds.toFixed(1)} s${trainingSeconds(summary)}`,
-          );
+          finish({ id: run.id, index: run.index, status, summary, seconds: exit.seconds });
+          log(`[${label}] ${status}: ${worker}${trainingSeconds(summary)}`);
         } else {
           const why = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
-          const error = `${why}${exit.code === 0 ? " without writing summary.json" : ""}${exit.stderrTail.length ? `\n${exit.stderrTail.slice(-8).join("\n")}` : ""}`;
-          outcomes.set(run.id, {
-            id: run.id,
-            index: run.index,
-            status: "failed",
-            seconds: exit.seconds,
-            error,
-          });
+          const detail = exit.error ? exit.error.split("\n") : exit.stderrTail;
+          const error = `${why}${exit.code === 0 ? " without writing summary.json" : ""}${detail.length ? `\n${detail.slice(0, 8).join("\n")}` : ""}`;
           recordFailure(outDir, run.id, error);
-          log(`[${label}] FAILED (${why})`);
+          finish({ id: run.id, index: run.index, status: "failed", seconds: exit.seconds, error });
+          log(`[${label}] FAILED (${why})${exit.error ? `: ${exit.error.split("\n")[0]}` : ""}`);
         }
       },
       (err: unknown) => {
         active.delete(p);
-        outcomes.set(run.id, {
-          id: run.id,
-          index: run.index,
-          status: "failed",
-          error: String(err),
-        });
+        finish({ id: run.id, index: run.index, status: "failed", error: String(err) });
         log(`[${label}] FAILED to start: ${String(err)}`);
       },
     );
@@ -345,13 +457,7 @@ export async function runSweep(
     for (let i = waiting.length - 1; i >= 0; i--) {
       const run = waiting[i]!;
       if (isRunDone(outDir, run.id)) {
-        const summary = readSummary(run);
-        outcomes.set(run.id, {
-          id: run.id,
-          index: run.index,
-          status: "done",
-          ...(summary ? { summary } : {}),
-        });
+        finish(doneOutcome(run));
         waiting.splice(i, 1);
       } else if (lockState(lockFileOf(outDir, run.id)) !== "held") {
         queue.push(run);
@@ -360,28 +466,67 @@ export async function runSweep(
     }
   };
   let announcedWait = false;
-  while (queue.length > 0 || waiting.length > 0 || active.size > 0) {
-    while (queue.length > 0 && active.size < nWorkers) start(queue.shift()!);
-    if (active.size > 0) {
-      await (waiting.length > 0 ? Promise.race([...active, sleep(pollMs)]) : Promise.race(active));
-    } else if (waiting.length > 0) {
-      if (!announcedWait) {
-        log(
-          `[sweep ${spec.name}] waiting for ${waiting.length} run(s) another process is training`,
-        );
-        announcedWait = true;
+  try {
+    while (queue.length > 0 || waiting.length > 0 || active.size > 0) {
+      // Copies take no worker slot: do them all before (and between) trainings.
+      const rest = queue.splice(0).filter((run) => !reuse(run));
+      queue.push(...rest);
+      while (queue.length > 0 && active.size < nWorkers) start(queue.shift()!);
+      if (active.size > 0) {
+        await (waiting.length > 0
+          ? Promise.race([...active, sleep(pollMs)])
+          : Promise.race(active));
+      } else if (waiting.length > 0) {
+        if (!announcedWait) {
+          log(
+            `[sweep ${spec.name}] waiting for ${waiting.length} run(s) another process is training`,
+          );
+          announcedWait = true;
+        }
+        await sleep(pollMs);
       }
-      await sleep(pollMs);
+      recheckWaiting();
     }
-    recheckWaiting();
+  } finally {
+    await pool.close();
   }
 
   const ordered = runs.map((r) => outcomes.get(r.id)!);
-  const counts = { completed: 0, diverged: 0, done: 0, failed: 0 };
+  const counts = { completed: 0, diverged: 0, done: 0, reused: 0, failed: 0 };
   for (const o of ordered) counts[o.status]++;
   const seconds = (performance.now() - t0) / 1000;
   log(
-    `[sweep ${spec.name}] finished in ${seconds.toFixed(1)} s: ${counts.completed} completed, ${counts.diverged} diverged, ${counts.done} already done, ${counts.failed} failed`,
+    `[sweep ${spec.name}] finished in ${seconds.toFixed(1)} s: ${counts.completed} completed, ${counts.diverged} diverged, ${counts.reused} reused, ${counts.done} already done, ${counts.failed} failed`,
   );
-  return { outDir, runs: ordered, counts, workers: nWorkers, threadsPerWorker, seconds };
+  const trained = counts.completed + counts.diverged;
+  const record: PoolRecord = {
+    at: new Date().toISOString(),
+    host: os.hostname(),
+    cores: os.availableParallelism(),
+    workers: nWorkers,
+    threadsPerWorker,
+    backend: backend ?? process.env.SENET_LAB_BACKEND ?? "auto",
+    trained,
+    reused: counts.reused,
+    seconds: Math.round(seconds * 1000) / 1000,
+    trainingShare: seconds > 0 ? Math.round((trainingWall / seconds) * 1000) / 1000 : 0,
+    coldOverhead: overheadStats(coldOverheads),
+    warmOverhead: overheadStats(warmOverheads),
+  };
+  if (trained + counts.reused > 0) appendJsonl(path.join(outDir, POOL_LOG_FILE), record);
+  const w = record.warmOverhead;
+  if (trained > 0) {
+    log(
+      `[sweep ${spec.name}] per-run overhead (pool wall − training wall): ${w ? `warm worker median ${w.median.toFixed(2)} s (max ${w.max.toFixed(2)} s, ${w.n} runs)` : "no warm runs"}${record.coldOverhead ? `; with worker start-up median ${record.coldOverhead.median.toFixed(2)} s (${record.coldOverhead.n} runs)` : ""}`,
+    );
+  }
+  return {
+    outDir,
+    runs: ordered,
+    counts,
+    workers: nWorkers,
+    threadsPerWorker,
+    seconds,
+    pool: record,
+  };
 }

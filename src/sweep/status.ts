@@ -17,6 +17,8 @@ import {
   failureFileOf,
   lockFileOf,
   METRICS_FILE,
+  REUSED_FILE,
+  type ReusedRecord,
   readManifest,
   readSlurmJobs,
   runDirOf,
@@ -41,6 +43,8 @@ export interface RunStatus {
   state: RunState;
   /** For done runs: the summary's status ("completed" or "diverged"). */
   result?: string;
+  /** For done runs copied from an identical finished run: its folder, relative to that sweep's reuse root. */
+  reusedFrom?: string;
   /** Epochs recorded in metrics.jsonl so far. */
   epochs: number;
   /** For running runs: the pid holding the claim. */
@@ -115,7 +119,17 @@ export function sweepStatus(outDir: string): SweepStatus {
     const dir = runDirOf(outDir, r.id);
     const epochs = fs.existsSync(dir) ? readJsonl(path.join(dir, METRICS_FILE)).length : 0;
     const summary = readJsonIfExists<RunSummary>(path.join(dir, SUMMARY_FILE));
-    if (summary) return { id: r.id, index: r.index, state: "done", result: summary.status, epochs };
+    if (summary) {
+      const reused = readJsonIfExists<ReusedRecord>(path.join(dir, REUSED_FILE));
+      return {
+        id: r.id,
+        index: r.index,
+        state: "done",
+        result: summary.status,
+        epochs,
+        ...(reused?.from ? { reusedFrom: reused.from } : {}),
+      };
+    }
     const lockFile = lockFileOf(outDir, r.id);
     const lock = readLock(lockFile);
     const slurm = lock?.slurm ? { slurm: slurmJobLabel(lock.slurm) } : {};
