@@ -18,7 +18,8 @@ import { ConfigError, quote, SenetLabError } from "../errors.js";
 import { loadModel } from "../io/file-handler.js";
 import { createModel } from "../models/index.js";
 import { loadSweepRows } from "../report/load.js";
-import { runSweep, type SweepRunOutcome } from "../sweep/run-sweep.js";
+import { findReusable, indexFinishedRuns, wantedRunKey } from "../sweep/reuse.js";
+import { checkSweep, runSweep, type SweepRunOutcome } from "../sweep/run-sweep.js";
 import { loadLatestCheckpoint } from "../train/checkpoint.js";
 import { modelOverridesOf, resolveExperimentConfig } from "../train/config.js";
 import { RUN_FILES } from "../train/run.js";
@@ -30,6 +31,11 @@ import { type PresetName, type ResolvedPreset, resolvePreset } from "./presets.j
 export const SWEEP_DIR_ENV = "SENET_LAB_SWEEP_DIR";
 /** Environment variable naming a JSON-lines file that receives one event per sweep and per run. */
 export const PROGRESS_FILE_ENV = "SENET_LAB_PROGRESS_FILE";
+/**
+ * Environment variable: when "1", a sweep that would have to train any run fails at once, naming
+ * the runs, instead of training (the clean-clone test, and users who want only committed results).
+ */
+export const REUSE_ONLY_ENV = "SENET_LAB_REUSE_ONLY";
 /** The record of which runs a notebook used, in its sweep folder. */
 export const RUNS_FILE = "runs.json";
 
@@ -216,6 +222,19 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
             seconds: r.seconds ?? 0,
           }),
       };
+      if (process.env[REUSE_ONLY_ENV] === "1") {
+        const index = indexFinishedRuns(sweepsRoot());
+        const missing = checkSweep(full, outDir).runs.filter((run) => {
+          const dir = path.join(outDir, run.id);
+          if (fs.existsSync(path.join(dir, RUN_FILES.summary))) return false;
+          return !findReusable(index, wantedRunKey(run), run, dir);
+        });
+        if (missing.length > 0) {
+          throw new SenetLabError(
+            `${REUSE_ONLY_ENV}=1 and sweep ${name} would train ${missing.length} run(s) that neither ${path.relative(process.cwd(), outDir) || outDir} nor any identical finished run holds: ${missing.map((r) => r.id).join(", ")}`,
+          );
+        }
+      }
       let result = await runSweep(full, sweepOptions);
       if (needWeights) {
         const stamp = new Date().toISOString().replace(/[:.]/g, "-");

@@ -13,6 +13,7 @@ import { ConfigError } from "../../src/errors.js";
 import {
   notebookSweepRoot,
   PROGRESS_FILE_ENV,
+  REUSE_ONLY_ENV,
   RUNS_FILE,
   SWEEP_DIR_ENV,
   startNotebook,
@@ -118,6 +119,24 @@ describe("startNotebook", () => {
       const after = JSON.parse(fs.readFileSync(path.join(second.root, RUNS_FILE), "utf8"));
       expect(after.runs).toMatchObject([{ status: "trained" }]);
     } finally {
+      console.log = print;
+    }
+  });
+
+  it("with SENET_LAB_REUSE_ONLY=1 a sweep that would train fails at once, naming the runs", async () => {
+    const print = console.log;
+    console.log = () => {};
+    process.env[REUSE_ONLY_ENV] = "1";
+    try {
+      const lab = await startNotebook({ notebook: "nb3", preset: "smoke", workers: 1 });
+      // Finished elsewhere (nb1): reused, nothing trained.
+      await lab.sweep({ name: "base", base: { model: "resnet20" } });
+      await expect(
+        lab.sweep({ name: "other", base: { model: "resnet20", lr: 0.02 } }),
+      ).rejects.toThrow(/SENET_LAB_REUSE_ONLY=1 and sweep other would train 1 run\(s\).*seed=0/);
+      expect(fs.existsSync(path.join(lab.root, "other", "seed=0"))).toBe(false);
+    } finally {
+      delete process.env[REUSE_ONLY_ENV];
       console.log = print;
     }
   });
