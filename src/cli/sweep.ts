@@ -1,13 +1,14 @@
 /**
  * `senet-lab sweep`: run a sweep spec in parallel worker processes, submit it to SLURM as a job
- * array (each task runs `sweep run-one`), show a sweep folder's status, and print its table
- * (mean ± std over seeds, grouped by the grid keys) for a terminal.
+ * array (each task runs `sweep run-one`), show a sweep folder's status, print its table
+ * (mean ± std over seeds, grouped by the grid keys) for a terminal, and calibrate the pool's
+ * shape (workers × threads) on this machine.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
 import type { RunStatus, SweepStatus } from "../sweep/status.js";
-import { type CommandSpec, int, str } from "./command.js";
+import { type CommandSpec, type FlagValues, int, str } from "./command.js";
 
 /** Reads and parses a spec file, naming the file on any failure. */
 export function readSpecFile(file: string): unknown {
@@ -47,13 +48,14 @@ const runCommand: CommandSpec = {
     workers: {
       type: "string",
       valueName: "N",
-      description: "Parallel worker processes (default: cores ÷ threads per worker).",
+      description:
+        "Parallel worker processes (default: the 'sweep calibrate' shape, else cores ÷ threads per worker).",
     },
     threads: {
       type: "string",
       valueName: "N",
       description:
-        "Threads per worker, passed as SENET_LAB_THREADS (default: SENET_LAB_THREADS or 1).",
+        "Threads per worker, passed as SENET_LAB_THREADS (default: SENET_LAB_THREADS, else the 'sweep calibrate' shape, else 1).",
     },
     // Train an identical experiment once across sweeps: runs are matched by content hash.
     "reuse-root": {
@@ -184,6 +186,80 @@ const submitCommand: CommandSpec = {
   },
 };
 
+/** Reads a flag that takes a number > 0 (e.g. seconds), erroring with the flag's name and value. */
+export function positiveNumberFlag(flags: FlagValues, name: string): number | undefined {
+  const v = str(flags, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new ConfigError(`--${name} must be a number > 0; got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+const calibrateCommand: CommandSpec = {
+  name: "calibrate",
+  summary:
+    "Measure training throughput of each workers × threads shape on this machine; sweeps then use the fastest (.senet-lab/pool.json).",
+  flags: {
+    // The network whose training steps are timed: the sweeps' own, so the shape fits them.
+    model: {
+      type: "string",
+      valueName: "NAME",
+      description:
+        "Preset whose training step is timed (default resnet20, the notebooks' network).",
+    },
+    // The sweeps' images: a 32×32×3 CIFAR sweep may prefer another shape than 28×28×1.
+    input: {
+      type: "string",
+      valueName: "H,W,C",
+      description: "Input height,width,channels (default 28,28,1: Fashion-MNIST).",
+    },
+    // Per-step work sets how well threads pay off: time the batch the sweeps train with.
+    batch: { type: "string", valueName: "N", description: "Images per step (default 64)." },
+    // Longer is steadier; the default keeps the whole calibration near 30 s on 2 cores.
+    seconds: {
+      type: "string",
+      valueName: "S",
+      description: "Timed seconds per shape, after start-up and warm-up (default 12).",
+    },
+    // For scripts and for recording the full record elsewhere.
+    json: { type: "boolean", description: "Print the whole record as JSON instead of a table." },
+  },
+  async run(flags, positionals) {
+    if (positionals.length > 0) {
+      throw new ConfigError(
+        `'senet-lab sweep calibrate' takes no arguments; got ${positionals.map((p) => JSON.stringify(p)).join(" ")}`,
+      );
+    }
+    const model = str(flags, "model");
+    const inputText = str(flags, "input");
+    const batch = int(flags, "batch");
+    const seconds = positiveNumberFlag(flags, "seconds");
+    const { calibratePool, calibrationTable, parseInputShape } = await import(
+      "../sweep/calibrate.js"
+    );
+    let input: [number, number, number] | undefined;
+    try {
+      input = inputText === undefined ? undefined : parseInputShape(inputText);
+    } catch (err) {
+      throw new ConfigError(`--${(err as Error).message}`);
+    }
+    const json = flags.json === true;
+    const progress = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+    const { calibration, file } = await calibratePool({
+      ...(model !== undefined ? { model } : {}),
+      ...(input ? { input } : {}),
+      ...(batch !== undefined ? { batch } : {}),
+      ...(seconds !== undefined ? { seconds } : {}),
+      log: progress,
+    });
+    if (json) process.stdout.write(`${JSON.stringify(calibration, null, 2)}\n`);
+    else process.stdout.write(`\n${calibrationTable(calibration)}\nwritten to ${file}\n`);
+    return 0;
+  },
+};
+
 /** One status line's detail for a run. */
 function statusDetail(r: RunStatus): string {
   const queued = r.queue
@@ -295,5 +371,12 @@ const tableCommand: CommandSpec = {
 export const sweepCommand: CommandSpec = {
   name: "sweep",
   summary: "Run, inspect and tabulate sweeps (grid × seeds of training runs).",
-  subcommands: [runCommand, submitCommand, runOneCommand, statusCommand, tableCommand],
+  subcommands: [
+    runCommand,
+    submitCommand,
+    runOneCommand,
+    statusCommand,
+    tableCommand,
+    calibrateCommand,
+  ],
 };

@@ -1,7 +1,9 @@
-/** Resumable parallel sweeps: specs, expansion into runs, claims, the worker pool, SLURM arrays, status. */
+/** Resumable parallel sweeps: specs, expansion into runs, claims, the worker pool and its calibrated shape, SLURM arrays, status. */
+export * from "./calibrate.js";
 export * from "./expand.js";
 export * from "./layout.js";
 export * from "./lock.js";
+export * from "./pool-shape.js";
 export * from "./resolve.js";
 export * from "./reuse.js";
 export * from "./run-one.js";

@@ -13,7 +13,21 @@ import type { BackendChoice } from "../backend/index.js";
 import type { WorkerReply, WorkerRequest } from "./worker.js";
 
 const WORKER_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), "worker.ts");
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+/** The tsx loader children are started with (`--import`), so they run the TypeScript sources. */
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+
+/**
+ * The environment of a worker process with `threads` threads: what the pool's workers get, so
+ * calibration measures processes set up exactly like a sweep's (backend inherited unless given).
+ */
+export function workerEnv(threads: number, backend?: BackendChoice): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    SENET_LAB_THREADS: String(threads),
+    SENET_LAB_QUIET: process.env.SENET_LAB_QUIET ?? "1",
+    ...(backend ? { SENET_LAB_BACKEND: backend } : {}),
+  };
+}
 
 /** How one run ended in a worker. */
 export interface PoolRunExit {
@@ -121,12 +135,7 @@ export class WorkerPool {
     const child = fork(WORKER_FILE, ["--serve", outDir], {
       execArgv: ["--import", TSX_LOADER],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
-      env: {
-        ...process.env,
-        SENET_LAB_THREADS: String(threads),
-        SENET_LAB_QUIET: process.env.SENET_LAB_QUIET ?? "1",
-        ...(backend ? { SENET_LAB_BACKEND: backend } : {}),
-      },
+      env: workerEnv(threads, backend),
     });
     const pumps = Promise.all([
       this.pump(child.stdout!, false, () => w),

@@ -32,6 +32,7 @@ import {
 } from "./layout.js";
 import { lockState } from "./lock.js";
 import { WorkerPool } from "./pool.js";
+import { resolvePoolShape, threadsFromEnv } from "./pool-shape.js";
 import { resolveSweepSpec } from "./resolve.js";
 import {
   findReusable,
@@ -48,10 +49,23 @@ import { formatErrors, jsonEqual, type SweepSpec } from "./spec.js";
 export interface RunSweepOptions {
   /** Sweep folder; default results/<name> in the project. */
   outDir?: string;
-  /** Parallel worker processes; default: cores ÷ threadsPerWorker (at least 1). */
+  /**
+   * Parallel worker processes; default: cores ÷ threadsPerWorker (at least 1), or the
+   * calibrated shape (see poolFile) when neither this nor threadsPerWorker is given.
+   */
   workers?: number;
-  /** Threads per worker (SENET_LAB_THREADS in each worker); default SENET_LAB_THREADS or 1. */
+  /**
+   * Threads per worker (SENET_LAB_THREADS in each worker); default SENET_LAB_THREADS, else the
+   * calibrated shape's, else 1.
+   */
   threadsPerWorker?: number;
+  /**
+   * The calibration (`senet-lab sweep calibrate`) to take the default shape from when neither
+   * workers nor threadsPerWorker is given and SENET_LAB_THREADS is unset; used only if measured
+   * on this host with this core count and backend, under 30 days ago. Default
+   * .senet-lab/pool.json in the project.
+   */
+  poolFile?: string;
   /** Receives every output line (already prefixed by run); default console.log. */
   log?: (line: string) => void;
   /** How often to look again at runs another process holds, in ms; default 2000. */
@@ -136,6 +150,11 @@ export interface PoolRecord {
   workers: number;
   /** Threads per worker. */
   threadsPerWorker: number;
+  /**
+   * Where the shape came from, e.g. "calibrated 2026-12-02 on vm: 2×1 at 443 img/s vs 1×2 at
+   * 250" or "default: cores ÷ 1 thread" (see resolvePoolShape).
+   */
+  shapeSource: string;
   /** The backend asked of the workers ("auto" when none was). */
   backend: string;
   /** Runs trained now. */
@@ -169,11 +188,9 @@ function overheadStats(xs: number[]): OverheadStats | null {
   };
 }
 
-/** Default threads per worker: SENET_LAB_THREADS, else 1. */
+/** Threads per worker without a calibration: SENET_LAB_THREADS, else 1. */
 export function defaultThreadsPerWorker(): number {
-  const raw = process.env.SENET_LAB_THREADS;
-  const n = raw ? Number(raw) : 1;
-  return Number.isInteger(n) && n >= 1 ? n : 1;
+  return threadsFromEnv() ?? 1;
 }
 
 /** Default worker count: cores ÷ threads per worker, at least 1. */
@@ -304,18 +321,17 @@ export async function runSweep(
   const t0 = performance.now();
   const prepared = checkSweep(rawSpec, options.outDir);
   const { spec, runs, outDir } = prepared;
-  const threadsPerWorker = options.threadsPerWorker ?? defaultThreadsPerWorker();
-  if (!Number.isInteger(threadsPerWorker) || threadsPerWorker < 1) {
-    throw new ConfigError(
-      `threadsPerWorker must be an integer >= 1; got ${quote(threadsPerWorker)}`,
-    );
-  }
-  const workers = options.workers ?? defaultWorkers(threadsPerWorker);
-  if (!Number.isInteger(workers) || workers < 1) {
-    throw new ConfigError(`workers must be an integer >= 1; got ${quote(workers)}`);
-  }
   const backend =
     options.backend === undefined ? undefined : oneOf("backend", options.backend, BACKEND_CHOICES);
+  const shape = resolvePoolShape({
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
+    ...(options.threadsPerWorker !== undefined
+      ? { threadsPerWorker: options.threadsPerWorker }
+      : {}),
+    ...(options.poolFile !== undefined ? { poolFile: options.poolFile } : {}),
+    ...(backend !== undefined ? { backend } : {}),
+  });
+  const { workers, threadsPerWorker } = shape;
   const log = options.log ?? ((line: string) => console.log(line));
   const pollMs = options.pollMs ?? 2000;
   const reuseIndex: ReuseIndex | undefined =
@@ -356,15 +372,18 @@ export async function runSweep(
       );
       if (c && !hasCheckpoint(runDirOf(outDir, run.id))) sources.set(run.id, c);
     }
+  }
+  const toTrain = queue.length - sources.size;
+  const nWorkers = Math.max(1, Math.min(workers, toTrain));
+  // The first line: what runs where, and why this shape.
+  log(
+    `[sweep ${spec.name}] ${runs.length} runs: ${runs.length - queue.length} done, ${sources.size ? `${sources.size} to reuse, ` : ""}${toTrain} to run on ${nWorkers} worker${nWorkers === 1 ? "" : "s"} × ${threadsPerWorker} thread${threadsPerWorker === 1 ? "" : "s"} (${shape.source}) → ${outDir}`,
+  );
+  if (reuseIndex) {
     log(
       `[sweep ${spec.name}] reuse: ${reuseIndex.runs} finished run(s) under ${reuseIndex.root} (scanned in ${reuseIndex.seconds.toFixed(2)} s); ${sources.size} of ${queue.length} pending match`,
     );
   }
-  const toTrain = queue.length - sources.size;
-  const nWorkers = Math.max(1, Math.min(workers, toTrain));
-  log(
-    `[sweep ${spec.name}] ${runs.length} runs: ${runs.length - queue.length} done, ${sources.size ? `${sources.size} to reuse, ` : ""}${toTrain} to run on ${nWorkers} worker${nWorkers === 1 ? "" : "s"} × ${threadsPerWorker} thread${threadsPerWorker === 1 ? "" : "s"} → ${outDir}`,
-  );
 
   const waiting: SweepRun[] = [];
   const active = new Set<Promise<void>>();
@@ -505,6 +524,7 @@ export async function runSweep(
     cores: os.availableParallelism(),
     workers: nWorkers,
     threadsPerWorker,
+    shapeSource: shape.source,
     backend: backend ?? process.env.SENET_LAB_BACKEND ?? "auto",
     trained,
     reused: counts.reused,
