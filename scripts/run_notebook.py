@@ -16,7 +16,10 @@ script does the parts of papermill we need:
   cell naming the failing cell), the cell's real error is printed (tslab reports errors with an
   empty name and message and puts the text in the cell's stderr) and the exit status is 1.
 
-Every file is written to a temporary name and renamed, so a killed run never leaves half a notebook.
+Every file is written to a temporary name and renamed, so a killed run never leaves half a notebook;
+the files get the mode an ordinary write would (0666 less the umask, usually 0644), not mkstemp's
+0600. The caller (src/notebook/run.ts) passes temporary output paths and decides afterwards
+whether the run replaces the real output; --record-output names the real one in the metadata.
 With --notary-dir, the notebook written is then signed into that Jupyter notary (secret and
 signature database; scripts/trust_notebooks.py), so the project's server trusts it and runs the
 chart scripts in its outputs.
@@ -44,11 +47,27 @@ def now_iso():
     return dt.datetime.now(dt.timezone.utc).isoformat()
 
 
+def file_mode():
+    """The mode open() gives a new file: 0666 less the process umask (read without changing it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read it the classic way (single-threaded here)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path, text):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
+        # mkstemp creates 0600; a notebook or export is an ordinary shared file.
+        os.fchmod(fd, file_mode())
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -181,6 +200,9 @@ def main():
     ap.add_argument("--html", default=None, help="also write an HTML export here")
     ap.add_argument("--summary", default=None, help="write a JSON summary of the run here")
     ap.add_argument("--notary-dir", default=None, help="sign the output into this Jupyter notary data dir")
+    ap.add_argument(
+        "--record-output", default=None, help="output path recorded in the metadata (default: output)"
+    )
     args = ap.parse_args()
 
     nb = nbformat.read(args.input, as_version=4)
@@ -199,7 +221,7 @@ def main():
     start_wall = time.time()
     meta = {
         "input_path": os.path.relpath(os.path.abspath(args.input)),
-        "output_path": os.path.relpath(os.path.abspath(args.output)),
+        "output_path": os.path.relpath(os.path.abspath(args.record_output or args.output)),
         "parameters": effective,
         "injected": params,
         "kernel": args.kernel,

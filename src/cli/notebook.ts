@@ -1,11 +1,18 @@
 /** `senet-lab notebook run|serve|trust`. */
-import { parseParams, runNotebook } from "../notebook/run.js";
+import path from "node:path";
+import { retrainNotebook } from "../notebook/retrain.js";
+import {
+  type NotebookRunOptions,
+  type NotebookRunResult,
+  parseParams,
+  runNotebook,
+} from "../notebook/run.js";
 import { type CommandSpec, int, list, str } from "./command.js";
 
 const runCommand: CommandSpec = {
   name: "run",
   summary:
-    "Execute a notebook through the tslab kernel, papermill-style; the output is saved even if a cell fails.",
+    "Execute a notebook through the tslab kernel, papermill-style; a failed run is saved too, as <out>.failed.ipynb when <out> holds a completed run.",
   args: "<in.ipynb>",
   flags: {
     out: {
@@ -27,6 +34,16 @@ const runCommand: CommandSpec = {
       valueName: "SECONDS",
       description: "Longest any one cell may run (default 3600).",
     },
+    force: {
+      type: "boolean",
+      description:
+        "Let a failed run overwrite the output even when it holds a completed run (default: the failed run goes to <out>.failed.ipynb).",
+    },
+    retrain: {
+      type: "boolean",
+      description:
+        "Train every run again into results/.retrain/sweeps (resumed if killed) and move them over results/sweeps when the notebook completed.",
+    },
   },
   run: async (flags, positionals) => {
     if (positionals.length !== 1) {
@@ -35,16 +52,42 @@ const runCommand: CommandSpec = {
     }
     const out = str(flags, "out");
     const timeout = int(flags, "timeout");
-    const r = await runNotebook({
+    const options: NotebookRunOptions = {
       input: positionals[0]!,
       ...(out ? { output: out } : {}),
       params: parseParams(list(flags, "param")),
       html: Boolean(flags.html),
       ...(timeout ? { cellTimeoutS: timeout } : {}),
-    });
+      onFailure: flags.force ? "replace" : "keep-good",
+    };
+    const rel = (p: string) => path.relative(process.cwd(), p) || p;
+    let r: NotebookRunResult | undefined;
+    if (flags.retrain) {
+      const t = await retrainNotebook(options);
+      r = t.run;
+      if (t.promoted === null) {
+        process.stderr.write(
+          `retrain not promoted: the committed runs are unchanged; staged runs in ${rel(t.staging)} (rerun the same command to resume)\n`,
+        );
+      } else {
+        for (const m of t.promoted) {
+          process.stderr.write(
+            `retrain: ${m.what} → ${rel(m.to)}${m.previous ? ` (previous kept in ${rel(m.previous)})` : ""}\n`,
+          );
+        }
+      }
+      if (!r) return 0; // a resumed retrain that only had its promotion left
+    } else {
+      r = await runNotebook(options);
+    }
     process.stderr.write(
-      `${r.status}: ${r.output}${r.html ? ` (+ ${r.html})` : ""} in ${r.duration.toFixed(1)} s\n`,
+      `${r.status}: ${rel(r.output)}${r.html ? ` (+ ${rel(r.html)})` : ""} in ${r.duration.toFixed(1)} s\n`,
     );
+    if (r.kept) {
+      process.stderr.write(
+        `${rel(r.kept)} holds a completed run and was kept (--force overwrites it with a failed one)\n`,
+      );
+    }
     return r.status === "completed" ? 0 : 1;
   },
 };

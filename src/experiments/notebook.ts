@@ -205,7 +205,15 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
       // The reuse scan needs the root to exist (a clone, or a fresh --retrain root, may lack it).
       fs.mkdirSync(sweepsRoot(), { recursive: true });
       const t0 = performance.now();
-      emit({ event: "sweep", notebook, sweep: name });
+      const planned = checkSweep(full, outDir).runs;
+      emit({
+        event: "sweep",
+        notebook,
+        sweep: name,
+        runs: planned.length,
+        pending: planned.filter((r) => !fs.existsSync(path.join(outDir, r.id, RUN_FILES.summary)))
+          .length,
+      });
       const sweepOptions = {
         outDir,
         reuseRoot: sweepsRoot(),
@@ -220,6 +228,7 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
             id: r.id,
             status: RUN_STATUS[r.status as keyof typeof RUN_STATUS] ?? r.status,
             seconds: r.seconds ?? 0,
+            sweepRuns: planned.length,
           }),
       };
       if (process.env[REUSE_ONLY_ENV] === "1") {

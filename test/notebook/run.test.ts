@@ -4,7 +4,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
 import { CHROMIUM, renderedDom } from "../../src/notebook/browser.js";
-import { runNotebook } from "../../src/notebook/run.js";
+import { recordedStatus, runNotebook } from "../../src/notebook/run.js";
 import { checkSystem } from "../../src/setup/system.js";
 import { PROJECT_ROOT } from "../../src/util/fs.js";
 
@@ -127,6 +127,27 @@ describe.skipIf(!checkSystem().find((s) => s.piece.id === "jupyter")?.present)(
       expect(code[2]!.execution_count).toBeNull();
     });
 
+    it("a failed run does not replace a completed output: it goes to <out>.failed.ipynb", async () => {
+      const input = notebook([{ source: 'throw new Error("boom-43 keep the good one");' }]);
+      const out = path.join(tmp, "good.ipynb");
+      const good = JSON.stringify({ cells: [], metadata: { papermill: { status: "completed" } } });
+      fs.writeFileSync(out, good);
+      fs.writeFileSync(path.join(tmp, "good.html"), "GOOD");
+      const r = await runNotebook({ input, output: out, html: true, stderr: "pipe" });
+      expect(r.status).toBe("failed");
+      expect(r.kept).toBe(out);
+      expect(r.output).toBe(path.join(tmp, "good.failed.ipynb"));
+      expect(r.html).toBeUndefined();
+      expect(fs.readFileSync(out, "utf8")).toBe(good);
+      expect(fs.readFileSync(path.join(tmp, "good.html"), "utf8")).toBe("GOOD");
+      expect(recordedStatus(r.output)).toBe("failed");
+      // An ordinary file under the umask (the runner's mkstemp would make it 0600).
+      const probe = path.join(tmp, "probe");
+      fs.writeFileSync(probe, "");
+      expect(fs.statSync(r.output).mode & 0o777).toBe(fs.statSync(probe).mode & 0o777);
+      expect(fs.readdirSync(tmp).filter((f) => f.includes(".partial-"))).toEqual([]);
+    });
+
     it("rejects an unknown or mistyped parameter before starting a kernel", async () => {
       const input = path.join(PROJECT_ROOT, "notebooks", "smoke.ipynb");
       const output = path.join(tmp, "never-written.ipynb");
@@ -138,6 +159,7 @@ describe.skipIf(!checkSystem().find((s) => s.piece.id === "jupyter")?.present)(
       ).rejects.toThrow(ConfigError);
       // Refused before any kernel ran: nothing was executed or written.
       expect(fs.existsSync(output)).toBe(false);
+      expect(fs.readdirSync(tmp).filter((f) => f.includes("never-written"))).toEqual([]);
     });
   },
 );
