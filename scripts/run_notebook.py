@@ -33,6 +33,7 @@ import re
 import sys
 import tempfile
 import time
+import warnings
 
 import nbformat
 from nbclient import NotebookClient
@@ -123,8 +124,35 @@ def parse_value(raw):
 
 
 def fail_usage(message):
-    print("senet-lab notebook run: " + message, file=sys.stderr)
+    # One write: print() sends the newline separately, and the caller forwards any chunk that
+    # does not start with the prefix, which printed a stray blank line before the error.
+    sys.stderr.write("senet-lab notebook run: " + " ".join(message.splitlines()) + "\n")
+    sys.stderr.flush()
     sys.exit(2)
+
+
+def first_line(exc):
+    """An exception's first non-empty line, for one-line errors (schema errors run to pages)."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
+def read_notebook(path):
+    """Reads and validates the input, or exits 2 with one line saying why it is not a notebook.
+
+    nbformat's warnings (e.g. MissingIDFieldWarning for cells written by older tools) are
+    silenced: they are not errors, and on stderr they would be taken for part of one.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.validate(nb)
+        except Exception as exc:  # NotJSONError, ValidationError, KeyError, UnicodeDecodeError...
+            fail_usage("%s is not a Jupyter notebook: %s" % (path, first_line(exc)))
+    return nb
 
 
 def validate_params(params, declared):
@@ -205,7 +233,7 @@ def main():
     )
     args = ap.parse_args()
 
-    nb = nbformat.read(args.input, as_version=4)
+    nb = read_notebook(args.input)
     params = json.loads(args.params)
     param_index = next(
         (i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])),
@@ -306,7 +334,10 @@ def main():
     # nbformat copies dicts on assignment, so store the final metadata now.
     nb.metadata["papermill"] = meta
 
-    atomic_write(args.output, nbformat.writes(nb))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # see read_notebook
+        text = nbformat.writes(nb)
+    atomic_write(args.output, text)
     if args.notary_dir:
         from trust_notebooks import notary_for, sign_file
 

@@ -24,6 +24,28 @@ export class DatasetError extends SenetLabError {}
 /** A notebook run failed; the message carries the failing cell's real error. */
 export class NotebookError extends SenetLabError {}
 
+/**
+ * A file that should hold JSON is unreadable (truncated, empty, not JSON): raised instead of a
+ * bare SyntaxError so a caller can name the file, mark what it belongs to as damaged and go on.
+ */
+export class CorruptFileError extends SenetLabError {
+  /** The damaged file (absolute or as given). */
+  readonly file: string;
+  /** What is wrong with it, one line (e.g. "not valid JSON: Unexpected end of JSON input"). */
+  readonly reason: string;
+  constructor(file: string, reason: string, options?: { cause?: unknown }) {
+    super(`${JSON.stringify(file)} is damaged: ${reason}`, options);
+    this.file = file;
+    this.reason = reason;
+  }
+}
+
+/**
+ * An output path cannot be written (it is a file, lies under a file, or its folder is not
+ * writable): raised before any work starts, so nothing runs for an hour and then fails to save.
+ */
+export class OutputPathError extends SenetLabError {}
+
 /** Formats a value for an error message: strings quoted, objects as JSON, short. */
 export function quote(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);

@@ -7,6 +7,7 @@ import {
   parseParams,
   runNotebook,
 } from "../notebook/run.js";
+import { checkWritableFile } from "../util/fs.js";
 import { type CommandSpec, int, list, str } from "./command.js";
 
 const runCommand: CommandSpec = {
@@ -51,6 +52,8 @@ const runCommand: CommandSpec = {
       return 2;
     }
     const out = str(flags, "out");
+    // Before a kernel starts: one line naming an --out that cannot be written, exit 2.
+    if (out !== undefined) checkWritableFile(out, "--out");
     const timeout = int(flags, "timeout");
     const options: NotebookRunOptions = {
       input: positionals[0]!,

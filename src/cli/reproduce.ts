@@ -4,6 +4,7 @@ import path from "node:path";
 import { reproduce } from "../notebook/reproduce.js";
 import { parseParams } from "../notebook/run.js";
 import { setup } from "../setup/index.js";
+import { checkWritableDir } from "../util/fs.js";
 import { type CommandSpec, list, str } from "./command.js";
 
 /** The reproduce command. */
@@ -33,8 +34,10 @@ export const reproduceCommand: CommandSpec = {
     },
   },
   run: async (flags) => {
-    await setup();
     const out = str(flags, "out");
+    // Before setup and any notebook: an unwritable results folder fails at once, in one line.
+    if (out !== undefined) checkWritableDir(out, "--out");
+    await setup();
     const params = parseParams(list(flags, "param"));
     const result = await reproduce({
       only: list(flags, "only"),

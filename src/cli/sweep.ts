@@ -7,7 +7,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
-import type { RunStatus, SweepStatus } from "../sweep/status.js";
+import { failureHeadline, type RunStatus, type SweepStatus } from "../sweep/status.js";
+import { checkWritableDir } from "../util/fs.js";
 import { type CommandSpec, type FlagValues, int, str } from "./command.js";
 
 /** Reads and parses a spec file, naming the file on any failure. */
@@ -57,6 +58,12 @@ const runCommand: CommandSpec = {
       description:
         "Threads per worker, passed as SENET_LAB_THREADS (default: SENET_LAB_THREADS, else the 'sweep calibrate' shape, else 1).",
     },
+    // A mistyped grid can expand to millions of runs; it is refused unless this is raised.
+    "max-runs": {
+      type: "string",
+      valueName: "N",
+      description: "Refuse a spec of more than N runs before expanding it (default 10000).",
+    },
     // Train an identical experiment once across sweeps: runs are matched by content hash.
     "reuse-root": {
       type: "string",
@@ -66,10 +73,13 @@ const runCommand: CommandSpec = {
     },
   },
   async run(flags, positionals) {
-    const spec = readSpecFile(onePositional(positionals, "spec file", "run"));
     const out = str(flags, "out");
+    // Before anything else: an unwritable --out would otherwise fail after validation, or worse.
+    if (out !== undefined) checkWritableDir(out, "--out");
+    const spec = readSpecFile(onePositional(positionals, "spec file", "run"));
     const workers = int(flags, "workers");
     const threads = int(flags, "threads");
+    const maxRuns = int(flags, "max-runs");
     const reuseRoot = str(flags, "reuse-root");
     const { runSweep } = await import("../sweep/index.js");
     const result = await runSweep(spec, {
@@ -77,6 +87,7 @@ const runCommand: CommandSpec = {
       ...(reuseRoot ? { reuseRoot: path.resolve(reuseRoot) } : {}),
       ...(workers ? { workers } : {}),
       ...(threads ? { threadsPerWorker: threads } : {}),
+      ...(maxRuns ? { maxRuns } : {}),
       log: (line) => process.stdout.write(`${line}\n`),
     });
     for (const r of result.runs.filter((x) => x.status === "failed")) {
@@ -157,6 +168,12 @@ const submitCommand: CommandSpec = {
       type: "boolean",
       description: "Print the sbatch script; write and submit nothing.",
     },
+    // A mistyped grid can expand to millions of runs; it is refused unless this is raised.
+    "max-runs": {
+      type: "string",
+      valueName: "N",
+      description: "Refuse a spec of more than N runs before expanding it (default 10000).",
+    },
   },
   async run(flags, positionals) {
     if (!flags.slurm) {
@@ -164,8 +181,10 @@ const submitCommand: CommandSpec = {
         "'senet-lab sweep submit' needs a scheduler; allowed: --slurm (or use 'sweep run' on this machine)",
       );
     }
-    const spec = readSpecFile(onePositional(positionals, "spec file", "submit"));
     const out = str(flags, "out");
+    if (out !== undefined) checkWritableDir(out, "--out");
+    const spec = readSpecFile(onePositional(positionals, "spec file", "submit"));
+    const maxRuns = int(flags, "max-runs");
     const partition = str(flags, "partition");
     const time = str(flags, "time");
     const cpus = int(flags, "cpus");
@@ -178,6 +197,7 @@ const submitCommand: CommandSpec = {
       ...(cpus !== undefined ? { cpus } : {}),
       failedOnly: flags.failed === true,
       dryRun,
+      ...(maxRuns ? { maxRuns } : {}),
       log: (line) => process.stdout.write(`${line}\n`),
     });
     if (dryRun && r.scriptText) process.stdout.write(`\n${r.scriptText}`);
@@ -272,10 +292,12 @@ function statusDetail(r: RunStatus): string {
       : r.state === "running"
         ? `pid ${r.pid ?? "?"}${r.host ? ` on ${r.host}` : ""}${via}, ${r.epochs} epoch(s) so far`
         : r.state === "failed"
-          ? `${(r.error ?? "").split("\n")[0]!}${via}`
-          : r.epochs > 0
-            ? `interrupted after ${r.epochs} epoch(s); a rerun resumes it`
-            : "";
+          ? `${failureHeadline(r.error ?? "")}${via}`
+          : r.state === "damaged"
+            ? `${(r.error ?? "").split("\n")[0]!}; 'sweep run' moves it to .damaged/ and trains it again`
+            : r.epochs > 0
+              ? `interrupted after ${r.epochs} epoch(s); a rerun resumes it`
+              : "";
   return queued ? (base ? `${queued}; last: ${base}` : queued) : base;
 }
 
@@ -284,7 +306,7 @@ function statusText(s: SweepStatus): string {
   const c = s.counts;
   const slurm = s.slurmJobs.length > 0;
   const lines = [
-    `sweep ${s.name} (${s.outDir}): ${s.runs.length} runs: ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.missing} missing${slurm ? `; ${s.queued} queued in SLURM` : ""}`,
+    `sweep ${s.name} (${s.outDir}): ${s.runs.length} runs: ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.missing} missing${c.damaged ? `, ${c.damaged} damaged` : ""}${slurm ? `; ${s.queued} queued in SLURM` : ""}`,
   ];
   const w = Math.max(...s.runs.map((r) => r.id.length));
   for (const r of s.runs) {
@@ -363,6 +385,10 @@ const tableCommand: CommandSpec = {
         ? report.toMarkdown(table.formatted, { caption: table.caption })
         : `${table.caption}\n\n${report.toText(table.formatted)}\n`;
     process.stdout.write(text);
+    // Said on stderr too, so CSV and Markdown (which carry no caption) do not hide it.
+    for (const d of table.damaged) {
+      process.stderr.write(`left out damaged run ${d.id}: ${d.reason.split("\n")[0]}\n`);
+    }
     return 0;
   },
 };

@@ -14,7 +14,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
-import { PROJECT_ROOT, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+import {
+  checkWritableDir,
+  PROJECT_ROOT,
+  readJsonIfExists,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "../util/fs.js";
 import {
   expectedSeconds,
   JsonlTail,
@@ -283,6 +289,8 @@ function lastSuccessOf(e: IndexEntry | undefined): LastSuccess | undefined {
  */
 export async function reproduce(options: ReproduceOptions = {}): Promise<ReproduceResult> {
   const outDir = path.resolve(options.outDir ?? path.join(PROJECT_ROOT, "results"));
+  // Before any notebook runs: results that cannot be saved are not worth an hour of training.
+  checkWritableDir(outDir, "results folder", options.outDir ?? outDir);
   const notebooks = listNotebooks(options.notebooksDir, options.only);
   if (notebooks.length === 0) {
     throw new ConfigError(

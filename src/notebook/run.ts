@@ -22,7 +22,7 @@ import {
   registerKernel,
   SYSTEM_PYTHON,
 } from "../setup/system.js";
-import { PROJECT_ROOT } from "../util/fs.js";
+import { checkWritableFile, PROJECT_ROOT } from "../util/fs.js";
 import { ensureNotarySecret, NOTARY_DIR } from "./trust.js";
 
 /** Options of one notebook run. */
@@ -198,6 +198,8 @@ export async function runNotebook(options: NotebookRunOptions): Promise<Notebook
   if (failedOutput === output) {
     throw new ConfigError(`failedOutput must differ from the output; both are ${quote(output)}`);
   }
+  // Before a kernel starts: a run that cannot be saved is not worth executing.
+  checkWritableFile(output, "output notebook");
   // The runner writes hidden temporary files in the output's folder (same filesystem, so the
   // final move is a rename); the pid in the name lets a later run clear those of a killed one.
   const outDir = path.dirname(output);
@@ -258,6 +260,13 @@ export async function runNotebook(options: NotebookRunOptions): Promise<Notebook
   if (!fs.existsSync(summaryFile) || !fs.existsSync(tmpOut)) {
     cleanup();
     // The runner refused before executing (bad parameter) or crashed: its stderr says why.
+    // A usage error is the runner's one prefixed line; anything else on stderr (warnings) is not it.
+    const prefix = "senet-lab notebook run: ";
+    const usage = stderrText
+      .split("\n")
+      .filter((l) => l.startsWith(prefix))
+      .map((l) => l.slice(prefix.length));
+    if (code === 2 && usage.length > 0) throw new ConfigError(usage.join("\n"));
     const msg = stderrText.trim() || `the notebook runner exited with status ${code}`;
     throw new (code === 2 ? ConfigError : NotebookError)(
       msg.replace(/^senet-lab notebook run: /, ""),

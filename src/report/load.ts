@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import * as dfd from "danfojs-node";
+import { CorruptFileError } from "../errors.js";
 import {
   METRICS_FILE,
   readManifest,
@@ -29,6 +30,8 @@ export interface SweepRows {
   metrics: string[];
   /** One row per run in sweep order. */
   rows: Record<string, string | number | boolean>[];
+  /** Runs left out because a file of theirs is unreadable (status "damaged"), with why. */
+  damaged: { id: string; reason: string }[];
 }
 
 /** A grid value as a frame cell: scalars as they are, anything else as its JSON. */
@@ -59,15 +62,28 @@ export function loadSweepRows(dir: string): SweepRows {
   const status = new Map(sweepStatus(dir).runs.map((r) => [r.id, r]));
   const gridKeys = Object.keys(manifest.spec.grid);
   const metrics: string[] = [];
+  const damaged: SweepRows["damaged"] = [];
   const perRun = manifest.runs.map((r) => {
-    const summary = readJsonIfExists<Record<string, unknown>>(
-      path.join(runDirOf(dir, r.id), SUMMARY_FILE),
-    );
+    const st = status.get(r.id);
+    let summary: Record<string, unknown> | undefined;
+    try {
+      if (st?.state !== "damaged") {
+        summary = readJsonIfExists<Record<string, unknown>>(
+          path.join(runDirOf(dir, r.id), SUMMARY_FILE),
+        );
+      }
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+    }
+    if (st?.state === "damaged" || (!summary && st?.state === "done")) {
+      // One unreadable file leaves its run out; the others still make the table.
+      damaged.push({ id: r.id, reason: st?.error ?? "its summary.json is unreadable" });
+      return { r, nums: {}, state: "damaged" };
+    }
     const nums = summary ? numericFields(summary) : {};
     for (const k of Object.keys(nums)) {
       if (!metrics.includes(k) && k !== "seed" && !gridKeys.includes(k)) metrics.push(k);
     }
-    const st = status.get(r.id);
     const state =
       summary && typeof summary.status === "string" ? summary.status : (st?.state ?? "missing");
     return { r, nums, state };
@@ -79,7 +95,7 @@ export function loadSweepRows(dir: string): SweepRows {
     for (const m of metrics) row[m] = nums[m] ?? Number.NaN;
     return row;
   });
-  return { manifest, gridKeys, metrics, rows };
+  return { manifest, gridKeys, metrics, rows, damaged };
 }
 
 /** Builds a DataFrame from rows, column by column in a fixed order (danfojs infers dtypes). */
@@ -96,7 +112,8 @@ export function frameFromRows(
 
 /**
  * A sweep as a DataFrame: one row per run with columns id, seed, the grid keys, status
- * ("completed", "diverged", "running", "failed", "missing") and every numeric summary field.
+ * ("completed", "diverged", "running", "failed", "missing", "damaged") and every numeric
+ * summary field.
  */
 export function loadSweep(dir: string): dfd.DataFrame {
   const { rows, gridKeys, metrics } = loadSweepRows(dir);

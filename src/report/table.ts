@@ -26,8 +26,10 @@ export interface SweepTable {
   summary: dfd.DataFrame;
   /** The summary formatted as mean ± std strings. */
   formatted: dfd.DataFrame;
-  /** One line naming the sweep, the metrics, n and the paper sources. */
+  /** One line naming the sweep, the metrics, n and the paper sources (and damaged runs left out). */
   caption: string;
+  /** Runs left out because a file of theirs is unreadable, with why (see loadSweepRows). */
+  damaged: { id: string; reason: string }[];
 }
 
 /** The metric a table shows by default: test accuracy if present, else any accuracy, else the first. */
@@ -70,6 +72,7 @@ export function sweepTable(dir: string, options: SweepTableOptions = {}): SweepT
     }
   }
   const done = loaded.rows.filter((r) => r.status === "completed").length;
-  const caption = `${loaded.manifest.spec.name}: ${metrics.join(", ")}, mean ± std (n − 1) over seeds; ${done}/${loaded.rows.length} runs completed${sources.length ? `; paper: ${[...new Set(sources)].join("; ")}` : ""}`;
-  return { runs, summary, formatted: formatSummary(summary, { metrics }), caption };
+  const caption = `${loaded.manifest.spec.name}: ${metrics.join(", ")}, mean ± std (n − 1) over seeds; ${done}/${loaded.rows.length} runs completed${sources.length ? `; paper: ${[...new Set(sources)].join("; ")}` : ""}${loaded.damaged.length ? `; left out ${loaded.damaged.length} damaged run(s): ${loaded.damaged.map((d) => d.id).join(", ")}` : ""}`;
+  const formatted = formatSummary(summary, { metrics });
+  return { runs, summary, formatted, caption, damaged: loaded.damaged };
 }

@@ -63,6 +63,16 @@ export function runId(overrides: Record<string, unknown>, seed: number): string 
   return `${id.slice(0, MAX_ID - 10)}~${shortHash(id)}`;
 }
 
+/**
+ * How many runs a spec expands to (grid sizes multiplied, times the seeds), computed without
+ * expanding, so a mistyped huge grid is refused before it costs minutes and gigabytes.
+ */
+export function countRuns(spec: Pick<SweepSpec, "grid" | "seeds">): number {
+  let n = spec.seeds.length;
+  for (const vals of Object.values(spec.grid)) n *= vals.length;
+  return n;
+}
+
 /** Expands without validating configs (used by resolveSweepSpec itself). */
 export function expandRunsUnchecked(spec: SweepSpec): SweepRun[] {
   const keys = Object.keys(spec.grid);

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError, quote } from "../errors.js";
+import { ConfigError, CorruptFileError, quote } from "../errors.js";
 import {
   appendJsonl,
   PROJECT_ROOT,
@@ -45,6 +45,8 @@ export interface ReusedRecord {
 export const MANIFEST_FILE = "sweep.json";
 /** The folder of run claims inside a sweep folder. */
 export const LOCK_DIR = ".locks";
+/** The folder damaged files and run folders are moved to (never deleted), with a timestamp. */
+export const DAMAGED_DIR = ".damaged";
 /** The folder of failure records (one JSON per failed run, removed when it later completes). */
 export const FAILURE_DIR = ".failures";
 /** Worker exit code meaning "another process holds this run; try again later" (EX_TEMPFAIL). */
@@ -183,7 +185,17 @@ export function writeManifest(outDir: string, spec: SweepSpec, runs: SweepRun[])
 /** Reads a sweep folder's manifest; a ConfigError naming the folder when it has none. */
 export function readManifest(outDir: string): SweepManifest {
   const file = path.join(outDir, MANIFEST_FILE);
-  const m = readJsonIfExists<SweepManifest>(file);
+  let m: SweepManifest | undefined;
+  try {
+    m = readJsonIfExists<SweepManifest>(file);
+  } catch (err) {
+    if (!(err instanceof CorruptFileError)) throw err;
+    throw new CorruptFileError(
+      file,
+      `${err.reason}; to proceed, rerun 'senet-lab sweep run <spec.json> --out ${outDir}' with the sweep's spec: it moves the damaged manifest to ${DAMAGED_DIR}/ and writes it again from the spec (run folders are kept)`,
+      { cause: err },
+    );
+  }
   if (!m) {
     throw new ConfigError(
       `${quote(outDir)} is not a sweep folder: no ${MANIFEST_FILE} (run 'senet-lab sweep run <spec.json>' first)`,
@@ -224,4 +236,46 @@ export function removeDeadTempFiles(outDir: string): number {
     }
   }
   return removed;
+}
+
+/** A file-name-safe UTC timestamp, e.g. 2026-11-23T15-40-12-345Z, for names under DAMAGED_DIR. */
+function damagedStamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, "-");
+}
+
+/**
+ * Moves a damaged file or run folder of a sweep to `<outDir>/.damaged/<name>.<stamp>` so it can be
+ * rebuilt (evidence is kept, never deleted). Returns the new path, or undefined when `from` was
+ * already gone (another process moved it first).
+ */
+export function setAside(outDir: string, from: string): string | undefined {
+  const dir = path.join(outDir, DAMAGED_DIR);
+  fs.mkdirSync(dir, { recursive: true });
+  const to = path.join(dir, `${path.basename(from)}.${damagedStamp()}`);
+  try {
+    fs.renameSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  return to;
+}
+
+/** The files of a run folder whose damage makes the run unusable (read as JSON by sweeps). */
+export const RUN_JSON_FILES = [CONFIG_FILE, SUMMARY_FILE, REUSED_FILE] as const;
+
+/**
+ * Why a run folder cannot be used (the first of its JSON files that is unreadable), or undefined
+ * when all that exist parse. Lets status, tables and resume tell one damaged run from the rest.
+ */
+export function runDamage(outDir: string, id: string): CorruptFileError | undefined {
+  for (const f of RUN_JSON_FILES) {
+    try {
+      readJsonIfExists(path.join(runDirOf(outDir, id), f));
+    } catch (err) {
+      if (err instanceof CorruptFileError) return err;
+      throw err;
+    }
+  }
+  return undefined;
 }

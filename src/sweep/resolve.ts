@@ -5,17 +5,47 @@
  * tables) never loads the training code.
  */
 import { ConfigError, quote } from "../errors.js";
-import { expandRunsUnchecked, type SweepRun } from "./expand.js";
+import { countRuns, expandRunsUnchecked, type SweepRun } from "./expand.js";
 import { resolveExperimentConfig } from "./experiment.js";
 import { checkSweepShape, formatErrors, type SweepSpec } from "./spec.js";
+
+/** The most runs a sweep may have unless raised (`--max-runs`, `maxRuns`): bigger is usually a typo. */
+export const DEFAULT_MAX_RUNS = 10_000;
+
+/** Options of resolveSweepSpec. */
+export interface ResolveSweepOptions {
+  /** Refuse a spec expanding to more runs than this (default DEFAULT_MAX_RUNS; Infinity: no limit). */
+  maxRuns?: number;
+}
+
+/**
+ * Refuses, before expanding, a spec with more than `maxRuns` runs, naming the count, the grid's
+ * factors and how to proceed; a 10-million-run grid would otherwise take minutes and gigabytes.
+ */
+export function checkRunCount(spec: SweepSpec, maxRuns: number = DEFAULT_MAX_RUNS): number {
+  if (!(maxRuns >= 1))
+    throw new ConfigError(`maxRuns must be a number >= 1; got ${quote(maxRuns)}`);
+  const n = countRuns(spec);
+  if (n > maxRuns) {
+    const factors = [
+      ...Object.entries(spec.grid).map(([k, v]) => `${v.length} ${k}`),
+      `${spec.seeds.length} seed${spec.seeds.length === 1 ? "" : "s"}`,
+    ].join(" × ");
+    throw new ConfigError(
+      `sweep ${quote(spec.name)} has ${n.toLocaleString("en-US")} runs (${factors}), more than the limit of ${maxRuns.toLocaleString("en-US")}; check the grid for a mistake, or raise the limit with --max-runs ${n} (option maxRuns)`,
+    );
+  }
+  return n;
+}
 
 /**
  * Validates a raw spec (parsed JSON) completely: its shape, then every expanded run's config
  * through `resolveExperimentConfig`, collecting every failure with the run it belongs to.
  * Nothing trains before this returns. Returns the spec with defaults filled in.
  */
-export function resolveSweepSpec(raw: unknown): SweepSpec {
+export function resolveSweepSpec(raw: unknown, options: ResolveSweepOptions = {}): SweepSpec {
   const spec = checkSweepShape(raw);
+  checkRunCount(spec, options.maxRuns);
   const errors: string[] = [];
   const seen = new Map<string, string>();
   for (const run of expandRunsUnchecked(spec)) {

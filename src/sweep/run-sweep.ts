@@ -9,9 +9,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/index.js";
-import { ConfigError, oneOf, quote } from "../errors.js";
+import { ConfigError, CorruptFileError, oneOf, quote } from "../errors.js";
 import { trainingCodeHash } from "../util/code-hash.js";
-import { appendJsonl, readJsonIfExists } from "../util/fs.js";
+import { appendJsonl, checkWritableDir, readJsonIfExists } from "../util/fs.js";
 import { expandRunsUnchecked, type SweepRun } from "./expand.js";
 import { type RunSummary, resolveExperimentConfig } from "./experiment.js";
 import {
@@ -23,11 +23,14 @@ import {
   isRunDone,
   lockFileOf,
   MANIFEST_FILE,
+  readManifest,
   recordFailure,
   removeDeadTempFiles,
+  runDamage,
   runDirOf,
   SUMMARY_FILE,
   type SweepManifest,
+  setAside,
   writeManifest,
 } from "./layout.js";
 import { lockState } from "./lock.js";
@@ -80,6 +83,8 @@ export interface RunSweepOptions {
   backend?: BackendChoice;
   /** Called once per run as its outcome is known (already-done runs at the start), e.g. for a progress file. */
   onRunEnd?: (outcome: SweepRunOutcome) => void;
+  /** Refuse a spec of more runs than this before expanding it (default 10,000; see checkRunCount). */
+  maxRuns?: number;
 }
 
 /** What became of one run in this invocation. */
@@ -223,9 +228,22 @@ export function fillAddedKeys(
  * Errors (before any training) when a run folder already holds a config that differs from what
  * the spec now asks for: resuming or skipping it would mix two experiments in one table.
  */
-export function checkExistingRuns(outDir: string, runs: SweepRun[]): void {
+export function checkExistingRuns(
+  outDir: string,
+  runs: SweepRun[],
+  damaged?: Map<string, CorruptFileError>,
+): void {
   const errors: string[] = [];
+  const unreadable: string[] = [];
   for (const run of runs) {
+    // A run whose files are unreadable cannot be compared: collected for the caller to set
+    // aside and retrain (damaged given), else refused with a way out.
+    const damage = runDamage(outDir, run.id);
+    if (damage) {
+      if (damaged) damaged.set(run.id, damage);
+      else unreadable.push(`run ${run.id}: ${damage.message}`);
+      continue;
+    }
     const stored = readJsonIfExists<Record<string, unknown>>(
       path.join(runDirOf(outDir, run.id), CONFIG_FILE),
     );
@@ -240,6 +258,11 @@ export function checkExistingRuns(outDir: string, runs: SweepRun[]): void {
         .join("; ");
       errors.push(`run ${run.id} was started with another config (${d})`);
     }
+  }
+  if (unreadable.length > 0) {
+    throw new ConfigError(
+      `${formatErrors(`${quote(outDir)} holds damaged runs`, unreadable)}\nRun 'senet-lab sweep run <spec.json> --out ${outDir}' to move them to ${quote(path.join(outDir, ".damaged"))} and train them again.`,
+    );
   }
   if (errors.length > 0) {
     throw new ConfigError(
@@ -262,12 +285,64 @@ export interface CheckedSweep {
  * Validates a spec in full (every run config) and checks the run folders already in `outDir`
  * (default results/<name>) against it. Writes nothing: every caller does this before any work.
  */
-export function checkSweep(rawSpec: SweepSpec | unknown, outDir?: string): CheckedSweep {
-  const spec = resolveSweepSpec(rawSpec);
+export function checkSweep(
+  rawSpec: SweepSpec | unknown,
+  outDir?: string,
+  options: CheckSweepOptions = {},
+): CheckedSweep {
+  const spec = resolveSweepSpec(rawSpec, {
+    ...(options.maxRuns !== undefined ? { maxRuns: options.maxRuns } : {}),
+  });
   const runs = expandRunsUnchecked(spec);
   const dir = path.resolve(outDir ?? defaultOutDir(spec));
-  checkExistingRuns(dir, runs);
+  checkExistingRuns(dir, runs, options.damaged);
   return { spec, runs, outDir: dir };
+}
+
+/** Options of checkSweep. */
+export interface CheckSweepOptions {
+  /** Refuse more runs than this before expanding (default 10,000). */
+  maxRuns?: number;
+  /** Collects runs with unreadable files (by id) instead of refusing them, for setAsideDamaged. */
+  damaged?: Map<string, CorruptFileError>;
+}
+
+/**
+ * Moves each damaged run folder (see checkExistingRuns) to `<outDir>/.damaged/<id>.<stamp>` so it
+ * is trained again from scratch, keeping the unreadable files as evidence; a run another live
+ * process holds is left alone. Logs one line per run moved.
+ */
+export function setAsideDamaged(
+  outDir: string,
+  damaged: Map<string, CorruptFileError>,
+  log: (line: string) => void,
+): number {
+  let moved = 0;
+  for (const [id, err] of damaged) {
+    if (lockState(lockFileOf(outDir, id)) === "held") continue;
+    const to = setAside(outDir, runDirOf(outDir, id));
+    if (!to) continue;
+    clearFailure(outDir, id);
+    moved++;
+    log(
+      `[sweep] run ${id} is damaged (${err.message}); moved it to ${to}; it runs again from scratch`,
+    );
+  }
+  return moved;
+}
+
+/**
+ * Moves an unreadable sweep.json aside (to .damaged/) so it is written again from the spec;
+ * returns where it went, or undefined when it is absent or readable.
+ */
+export function setAsideDamagedManifest(outDir: string): string | undefined {
+  try {
+    if (fs.existsSync(path.join(outDir, MANIFEST_FILE))) readManifest(outDir);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof CorruptFileError)) return undefined; // another sweep's manifest: rewritten as before
+    return setAside(outDir, path.join(outDir, MANIFEST_FILE));
+  }
 }
 
 /**
@@ -278,11 +353,22 @@ export function checkSweep(rawSpec: SweepSpec | unknown, outDir?: string): Check
  */
 export function writeSweepFolder(
   sweep: CheckedSweep,
-  options: { removeDeadTemp?: boolean; onlyIfChanged?: boolean } = {},
+  options: {
+    removeDeadTemp?: boolean;
+    onlyIfChanged?: boolean;
+    log?: (line: string) => void;
+  } = {},
 ): void {
   const { spec, runs, outDir } = sweep;
   fs.mkdirSync(outDir, { recursive: true });
   if (options.removeDeadTemp) removeDeadTempFiles(outDir);
+  // The spec is given, so an unreadable manifest is rebuilt from it; the bad copy is kept.
+  const aside = setAsideDamagedManifest(outDir);
+  if (aside) {
+    (options.log ?? console.log)(
+      `[sweep ${spec.name}] ${MANIFEST_FILE} was damaged; moved it to ${aside} and wrote it again from the spec`,
+    );
+  }
   if (options.onlyIfChanged) {
     const old = readJsonIfExists<Partial<SweepManifest>>(path.join(outDir, MANIFEST_FILE));
     const wanted = runs.map(({ index, id, overrides, seed }) => ({ index, id, overrides, seed }));
@@ -319,8 +405,14 @@ export async function runSweep(
   options: RunSweepOptions = {},
 ): Promise<SweepResult> {
   const t0 = performance.now();
-  const prepared = checkSweep(rawSpec, options.outDir);
+  if (options.outDir !== undefined) checkWritableDir(options.outDir, "sweep folder");
+  const damaged = new Map<string, CorruptFileError>();
+  const prepared = checkSweep(rawSpec, options.outDir, {
+    damaged,
+    ...(options.maxRuns !== undefined ? { maxRuns: options.maxRuns } : {}),
+  });
   const { spec, runs, outDir } = prepared;
+  if (options.outDir === undefined) checkWritableDir(outDir, "sweep folder");
   const backend =
     options.backend === undefined ? undefined : oneOf("backend", options.backend, BACKEND_CHOICES);
   const shape = resolvePoolShape({
@@ -337,7 +429,8 @@ export async function runSweep(
   const reuseIndex: ReuseIndex | undefined =
     options.reuseRoot === undefined ? undefined : indexFinishedRuns(options.reuseRoot);
 
-  writeSweepFolder(prepared, { removeDeadTemp: true });
+  writeSweepFolder(prepared, { removeDeadTemp: true, log });
+  setAsideDamaged(outDir, damaged, (line) => log(line.replace("[sweep]", `[sweep ${spec.name}]`)));
 
   const outcomes = new Map<string, SweepRunOutcome>();
   const finish = (outcome: SweepRunOutcome) => {
@@ -348,8 +441,15 @@ export async function runSweep(
       log(`[sweep ${spec.name}] onRunEnd threw for ${outcome.id}: ${String(err)}`);
     }
   };
-  const readSummary = (run: SweepRun) =>
-    readJsonIfExists<RunSummary>(path.join(runDirOf(outDir, run.id), SUMMARY_FILE));
+  const readSummary = (run: SweepRun): RunSummary | undefined => {
+    try {
+      return readJsonIfExists<RunSummary>(path.join(runDirOf(outDir, run.id), SUMMARY_FILE));
+    } catch (err) {
+      // Damaged while another process held it (not set aside): reported, not fatal.
+      if (err instanceof CorruptFileError) return undefined;
+      throw err;
+    }
+  };
   const doneOutcome = (run: SweepRun): SweepRunOutcome => {
     const summary = readSummary(run);
     return { id: run.id, index: run.index, status: "done", ...(summary ? { summary } : {}) };

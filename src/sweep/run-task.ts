@@ -84,7 +84,8 @@ export async function runSweepTask(
   const t0 = performance.now();
   const env = options.env ?? process.env;
   const index = taskIndex(options.index, env);
-  const sweep = checkSweep(rawSpec, options.outDir);
+  // No run-count limit here: the submitter checked it (a raised --max-runs is not passed on).
+  const sweep = checkSweep(rawSpec, options.outDir, { maxRuns: Number.POSITIVE_INFINITY });
   const { runs, outDir, spec } = sweep;
   const run = runs[index];
   if (!run) {

@@ -7,8 +7,8 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { quote, SenetLabError } from "../errors.js";
-import { PROJECT_ROOT, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+import { type CorruptFileError, quote, SenetLabError } from "../errors.js";
+import { checkWritableDir, PROJECT_ROOT, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import {
   isRunDone,
   MANIFEST_FILE,
@@ -16,7 +16,13 @@ import {
   type SlurmJobRecord,
   slurmDirOf,
 } from "./layout.js";
-import { type CheckedSweep, checkSweep, writeSweepFolder } from "./run-sweep.js";
+import {
+  type CheckedSweep,
+  checkSweep,
+  setAsideDamaged,
+  setAsideDamagedManifest,
+  writeSweepFolder,
+} from "./run-sweep.js";
 import { clearSlurmCache } from "./slurm-queue.js";
 import {
   checkSbatchPath,
@@ -45,6 +51,8 @@ export interface SlurmSubmitOptions {
   dryRun?: boolean;
   /** Line logger; default console.log. */
   log?: (line: string) => void;
+  /** Refuse a spec of more runs than this before expanding it (default 10,000; `--max-runs`). */
+  maxRuns?: number;
 }
 
 /** What submitSlurm did. */
@@ -87,17 +95,25 @@ function stamp(): string {
 function pickRuns(
   sweep: CheckedSweep,
   failedOnly: boolean,
+  damaged: ReadonlyMap<string, unknown> = new Map(),
 ): { indices: number[]; leftOut: string } {
   const { runs, outDir } = sweep;
   const hasManifest = fs.existsSync(path.join(outDir, MANIFEST_FILE));
   // With a manifest the folder's status says what is running, queued (SLURM) or failed.
-  const status = hasManifest ? sweepStatus(outDir) : undefined;
+  let status: ReturnType<typeof sweepStatus> | undefined;
+  try {
+    status = hasManifest ? sweepStatus(outDir) : undefined;
+  } catch (err) {
+    // A dry run leaves an unreadable manifest in place: judge the runs by their files alone.
+    if (!(err instanceof SenetLabError)) throw err;
+  }
   const byIndex = new Map(status?.runs.map((r) => [r.index, r]));
   const counts = { done: 0, busy: 0, notFailed: 0 };
   const indices: number[] = [];
   for (const run of runs) {
     const s = byIndex.get(run.index);
-    if (isRunDone(outDir, run.id) || s?.state === "done") counts.done++;
+    if (damaged.has(run.id)) indices.push(run.index);
+    else if (isRunDone(outDir, run.id) || s?.state === "done") counts.done++;
     else if (s?.state === "running" || s?.queue) counts.busy++;
     else if (failedOnly && s?.state !== "failed") counts.notFailed++;
     else indices.push(run.index);
@@ -124,15 +140,33 @@ export function submitSlurm(
   const partition =
     options.partition === undefined ? undefined : checkSlurmPartition(options.partition);
   const log = options.log ?? ((line: string) => console.log(line));
-  const sweep = checkSweep(rawSpec, options.outDir);
+  if (options.outDir !== undefined) checkWritableDir(options.outDir, "sweep folder");
+  const damaged = new Map<string, CorruptFileError>();
+  const sweep = checkSweep(rawSpec, options.outDir, {
+    damaged,
+    ...(options.maxRuns !== undefined ? { maxRuns: options.maxRuns } : {}),
+  });
   const { spec, runs, outDir } = sweep;
+  if (options.outDir === undefined) checkWritableDir(outDir, "sweep folder");
   checkSbatchPath("sweep folder", outDir);
   checkSbatchPath("project folder", PROJECT_ROOT);
   const slurmDir = slurmDirOf(outDir);
   const logDir = path.join(slurmDir, "logs");
   if (!options.dryRun) requireSbatch();
 
-  const { indices, leftOut } = pickRuns(sweep, options.failedOnly ?? false);
+  if (!options.dryRun) {
+    // Damaged runs are set aside (kept in .damaged/) and submitted again; a damaged manifest is
+    // rewritten from the spec.
+    const aside = setAsideDamagedManifest(outDir);
+    if (aside) {
+      log(`[sweep ${spec.name}] ${MANIFEST_FILE} was damaged; moved it to ${aside}`);
+      writeSweepFolder(sweep, { onlyIfChanged: true, log });
+    }
+    setAsideDamaged(outDir, damaged, (line) =>
+      log(line.replace("[sweep]", `[sweep ${spec.name}]`)),
+    );
+  }
+  const { indices, leftOut } = pickRuns(sweep, options.failedOnly ?? false, damaged);
   if (indices.length === 0) {
     log(`[sweep ${spec.name}] nothing to submit: ${runs.length} runs (${leftOut}) → ${outDir}`);
     return { outDir, indices, logDir, leftOut };

@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { CorruptFileError } from "../errors.js";
 import { readJsonIfExists, readJsonl } from "../util/fs.js";
 import type { RunSummary } from "./experiment.js";
 import {
@@ -21,6 +22,7 @@ import {
   type ReusedRecord,
   readManifest,
   readSlurmJobs,
+  runDamage,
   runDirOf,
   type SlurmJobRecord,
   SUMMARY_FILE,
@@ -28,8 +30,11 @@ import {
 import { lockState, readLock } from "./lock.js";
 import { type SlurmTaskState, slurmArrayTasks, slurmJobLabel } from "./slurm-queue.js";
 
-/** States a run can be in. */
-export const RUN_STATES = ["done", "running", "failed", "missing"] as const;
+/**
+ * States a run can be in; "damaged": one of its JSON files is unreadable (see `error`), so it is
+ * neither usable nor resumable as it is, and `sweep run` moves it aside and trains it again.
+ */
+export const RUN_STATES = ["done", "running", "failed", "missing", "damaged"] as const;
 /** A run's state. */
 export type RunState = (typeof RUN_STATES)[number];
 
@@ -53,7 +58,7 @@ export interface RunStatus {
   host?: string;
   /** For runs trained (or last tried) by a SLURM task: that task, e.g. "12_3". */
   slurm?: string;
-  /** For failed runs: the recorded error. */
+  /** For failed runs: the recorded error; for damaged runs: which file is unreadable and why. */
   error?: string;
   /** For runs not done nor running: the SLURM task that is queued (or starting) to run it. */
   queue?: SlurmTaskState;
@@ -117,7 +122,18 @@ export function sweepStatus(outDir: string): SweepStatus {
   const queue = queuedTasks(jobs);
   const runs: RunStatus[] = manifest.runs.map((r) => {
     const dir = runDirOf(outDir, r.id);
-    const epochs = fs.existsSync(dir) ? readJsonl(path.join(dir, METRICS_FILE)).length : 0;
+    const damage = runDamage(outDir, r.id);
+    let epochs = 0;
+    try {
+      epochs = fs.existsSync(dir) ? readJsonl(path.join(dir, METRICS_FILE)).length : 0;
+    } catch (err) {
+      if (damage)
+        return { id: r.id, index: r.index, state: "damaged", epochs, error: damage.message };
+      const why = `${JSON.stringify(path.join(dir, METRICS_FILE))} is damaged: a line before the last is not valid JSON (${(err as Error).message.split("\n")[0]})`;
+      return { id: r.id, index: r.index, state: "damaged", epochs, error: why };
+    }
+    if (damage)
+      return { id: r.id, index: r.index, state: "damaged", epochs, error: damage.message };
     const summary = readJsonIfExists<RunSummary>(path.join(dir, SUMMARY_FILE));
     if (summary) {
       const reused = readJsonIfExists<ReusedRecord>(path.join(dir, REUSED_FILE));
@@ -146,7 +162,13 @@ export function sweepStatus(outDir: string): SweepStatus {
     }
     const queued = queue.byIndex.get(r.index);
     const q = queued ? { queue: queued } : {};
-    const failure = readJsonIfExists<FailureRecord>(failureFileOf(outDir, r.id));
+    let failure: FailureRecord | undefined;
+    try {
+      failure = readJsonIfExists<FailureRecord>(failureFileOf(outDir, r.id));
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+      failure = { error: `(its failure record is unreadable: ${err.message})`, at: "" };
+    }
     if (failure) {
       return {
         id: r.id,
@@ -167,7 +189,7 @@ export function sweepStatus(outDir: string): SweepStatus {
     }
     return { id: r.id, index: r.index, state: "missing", epochs, ...q };
   });
-  const counts = { done: 0, running: 0, failed: 0, missing: 0 };
+  const counts = { done: 0, running: 0, failed: 0, missing: 0, damaged: 0 };
   for (const r of runs) counts[r.state]++;
   const slurmJobs: SlurmJobStatus[] = jobs.map((job) => {
     const n = queue.inQueue?.get(job.jobId);
@@ -182,4 +204,20 @@ export function sweepStatus(outDir: string): SweepStatus {
     slurmJobs,
     ...(queue.note ? { slurmNote: queue.note } : {}),
   };
+}
+
+/**
+ * The first line of a recorded failure that says why: a record starts with the exit status
+ * ("exit status 1", "killed by SIGKILL"), which alone tells nothing, so the first line of the
+ * reason after it is joined on ("exit status 1: ConfigError: trainSubset 9999 exceeds ...").
+ */
+export function failureHeadline(error: string): string {
+  const lines = error
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const first = lines[0] ?? "";
+  const statusOnly = /^(exit status -?\d+|killed by [A-Z0-9]+)( without writing summary\.json)?$/;
+  if (statusOnly.test(first) && lines.length > 1) return `${first}: ${lines[1]}`;
+  return first;
 }

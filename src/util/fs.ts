@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { CorruptFileError, OutputPathError } from "../errors.js";
 
 /** Writes `data` to `file` atomically (temp file + fsync + rename), creating parent folders. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
@@ -80,10 +81,115 @@ export function readJsonl<T = unknown>(file: string): T[] {
   return out;
 }
 
-/** Reads and parses a JSON file, or undefined when it does not exist. */
+/**
+ * Reads and parses a JSON file, or undefined when it does not exist. A file that is empty or not
+ * valid JSON (e.g. truncated by a full disk or a copy cut short) throws CorruptFileError naming
+ * it, so callers can treat that one file's owner as damaged rather than crash on a SyntaxError.
+ */
 export function readJsonIfExists<T = unknown>(file: string): T | undefined {
   if (!fs.existsSync(file)) return undefined;
-  return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  const text = fs.readFileSync(file, "utf8");
+  if (text.trim() === "") throw new CorruptFileError(file, "the file is empty");
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new CorruptFileError(
+      file,
+      `not valid JSON (${(err as Error).message.split("\n")[0]}; ${text.length} bytes)`,
+      { cause: err },
+    );
+  }
+}
+
+/** Errno codes as words a user understands, for OutputPathError messages. */
+function errnoWords(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EROFS":
+      return "read-only filesystem";
+    case "ENOSPC":
+      return "no space left on the device";
+    case "EDQUOT":
+      return "disk quota exceeded";
+    default:
+      return e.code ? `${e.code}: ${e.message}` : String(err);
+  }
+}
+
+/**
+ * Checks, before any work starts, that `dir` is (or can be created as) a folder this process can
+ * write into: throws OutputPathError naming `what` (e.g. "--out"), the path and the cause when it
+ * is a file, lies under a file, or its nearest existing folder refuses a probe file. Writes
+ * nothing that stays (the probe is created and removed; no folder is created).
+ */
+export function checkWritableDir(dir: string, what: string, shown: string = dir): void {
+  const abs = path.resolve(dir);
+  const say = (cause: string) =>
+    new OutputPathError(`${what} ${JSON.stringify(shown)} cannot be written: ${cause}`);
+  // The nearest existing ancestor: writes land there first (mkdir -p from it).
+  let existing = abs;
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(existing);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOTDIR") {
+        // Some component above is a file: find it to name it.
+        existing = path.dirname(existing);
+        continue;
+      }
+      if (code !== "ENOENT") throw say(errnoWords(err));
+    }
+    if (st) {
+      if (!st.isDirectory()) {
+        throw say(
+          existing === abs && shown === dir
+            ? "it is a file, not a folder"
+            : `${JSON.stringify(existing)} is a file, not a folder`,
+        );
+      }
+      break;
+    }
+    const up = path.dirname(existing);
+    if (up === existing) throw say("no part of the path exists");
+    existing = up;
+  }
+  // Permission bits do not tell (root ignores them; a read-only mount keeps them): try it.
+  const probe = path.join(
+    existing,
+    `.senet-lab-write-probe.${process.pid}.${randomBytes(4).toString("hex")}`,
+  );
+  try {
+    fs.writeFileSync(probe, "", { flag: "wx" });
+  } catch (err) {
+    const where =
+      existing === abs && shown === dir
+        ? ""
+        : ` (in ${JSON.stringify(existing)}, its nearest existing folder)`;
+    throw say(`${errnoWords(err)}${where}`);
+  }
+  fs.rmSync(probe, { force: true });
+}
+
+/** The same check for an output file: its folder must be writable and the path not a folder. */
+export function checkWritableFile(file: string, what: string): void {
+  const abs = path.resolve(file);
+  let isDir = false;
+  try {
+    isDir = fs.statSync(abs).isDirectory();
+  } catch {
+    /* absent or under a file: checkWritableDir below names it */
+  }
+  if (isDir) {
+    throw new OutputPathError(
+      `${what} ${JSON.stringify(file)} cannot be written: it is a folder, not a file`,
+    );
+  }
+  checkWritableDir(path.dirname(abs), what, file);
 }
 
 /** The project root (the folder holding senet-lab's package.json). */

@@ -131,7 +131,7 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     expect(s0.queued).toBeGreaterThanOrEqual(2);
     const waited = await waitForJob(firstJob);
     const s = status();
-    expect(s.counts).toEqual({ done: 3, running: 0, failed: 1, missing: 0 });
+    expect(s.counts).toEqual({ done: 3, running: 0, failed: 1, missing: 0, damaged: 0 });
     const failed = s.runs.find((x) => x.state === "failed")!;
     expect(failed.id).toBe(FAILING.id);
     expect(failed.slurm).toBe(`${firstJob}_3`);
@@ -237,7 +237,7 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     expect(r.out).toContain("1 of 4 runs as array 3 (left out: 3 done, 0 not failed)");
     const resubmitted = await waitForJob(job);
     const s = status();
-    expect(s.counts).toEqual({ done: 4, running: 0, failed: 0, missing: 0 });
+    expect(s.counts).toEqual({ done: 4, running: 0, failed: 0, missing: 0, damaged: 0 });
     expect(fs.readdirSync(path.join(slurmOut, ".failures"))).toEqual([]);
     expect(fs.readdirSync(path.join(slurmOut, ".locks"))).toEqual([]);
     const jobs = readSlurmJobs(slurmOut);
