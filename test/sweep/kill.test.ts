@@ -187,7 +187,13 @@ describe("sweep under SIGKILL", () => {
     expect(walk(killDir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
     checkFilesParse(killDir);
     const status = sweepStatus(killDir);
-    expect(status.counts).toEqual({ done: ids.length, running: 0, failed: 0, missing: 0, damaged: 0 });
+    expect(status.counts).toEqual({
+      done: ids.length,
+      running: 0,
+      failed: 0,
+      missing: 0,
+      damaged: 0,
+    });
     for (const id of ids) {
       const run = path.join(killDir, id);
       const epochs = readJsonl<{ epoch: number }>(path.join(run, "metrics.jsonl")).map(

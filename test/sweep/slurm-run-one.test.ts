@@ -124,6 +124,12 @@ describe("sweep run-one", () => {
     const ok = await runOne(["--index", "0"]);
     expect(ok.code, ok.out).toBe(0);
     expect(fs.existsSync(failureFileOf(out, RUNS[0]!.id))).toBe(false);
-    expect(sweepStatus(out).counts).toEqual({ done: 2, running: 0, failed: 0, missing: 0, damaged: 0 });
+    expect(sweepStatus(out).counts).toEqual({
+      done: 2,
+      running: 0,
+      failed: 0,
+      missing: 0,
+      damaged: 0,
+    });
   }, 60_000);
 });
