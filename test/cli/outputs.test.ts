@@ -18,7 +18,20 @@ afterAll(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 const IS_ROOT = process.getuid?.() === 0;
-const HAS_SETPRIV = spawnSync("setpriv", ["--version"]).status === 0;
+/**
+ * Whether root can run this checkout as nobody (setpriv present, and nobody can read the project:
+ * a checkout under a 0700 folder, such as a mktemp clone, cannot be), which the read-only cases
+ * need because root ignores permission bits.
+ */
+const HAS_SETPRIV =
+  spawnSync("setpriv", [
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    process.execPath,
+    "-e",
+    `require("fs").accessSync(${JSON.stringify(path.join(PROJECT_ROOT, "node_modules", "tsx", "package.json"))})`,
+  ]).status === 0;
 
 /** Runs the CLI; `unprivileged` drops root to nobody (setpriv) so permission bits apply. */
 function cli(args: string[], unprivileged = false) {
