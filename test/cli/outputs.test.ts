@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkSystem } from "../../src/setup/system.js";
 import { PROJECT_ROOT } from "../../src/util/fs.js";
+import { HAS_SETPRIV, IS_ROOT, NOBODY } from "../util/nobody.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "senet-outputs-"));
 fs.chmodSync(root, 0o755);
@@ -17,28 +18,13 @@ afterAll(() => {
   fs.chmodSync(path.join(root, "read-only"), 0o755);
   fs.rmSync(root, { recursive: true, force: true });
 });
-const IS_ROOT = process.getuid?.() === 0;
-/**
- * Whether root can run this checkout as nobody (setpriv present, and nobody can read the project:
- * a checkout under a 0700 folder, such as a mktemp clone, cannot be), which the read-only cases
- * need because root ignores permission bits.
- */
-const HAS_SETPRIV =
-  spawnSync("setpriv", [
-    "--reuid=65534",
-    "--regid=65534",
-    "--clear-groups",
-    process.execPath,
-    "-e",
-    `require("fs").accessSync(${JSON.stringify(path.join(PROJECT_ROOT, "node_modules", "tsx", "package.json"))})`,
-  ]).status === 0;
 
 /** Runs the CLI; `unprivileged` drops root to nobody (setpriv) so permission bits apply. */
 function cli(args: string[], unprivileged = false) {
   const argv = [path.join(PROJECT_ROOT, "bin", "senet-lab.js"), ...args];
   const [cmd, full] =
     unprivileged && IS_ROOT
-      ? ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, ...argv]]
+      ? ["setpriv", [...NOBODY, process.execPath, ...argv]]
       : [process.execPath, argv];
   const r = spawnSync(cmd, full, {
     encoding: "utf8",

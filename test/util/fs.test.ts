@@ -14,25 +14,9 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
 } from "../../src/util/fs.js";
+import { HAS_SETPRIV, IS_ROOT, NOBODY } from "./nobody.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "senet-fs-"));
-const IS_ROOT = process.getuid?.() === 0;
-/**
- * Whether root can run this checkout as nobody (setpriv present, and nobody can read the project:
- * a checkout under a 0700 folder, such as a mktemp clone, cannot be), which the read-only cases
- * need because root ignores permission bits.
- */
-const HAS_SETPRIV =
-  spawnSync("setpriv", [
-    "--reuid=65534",
-    "--regid=65534",
-    "--clear-groups",
-    process.execPath,
-    "-e",
-    `require("fs").accessSync(${JSON.stringify(path.join(PROJECT_ROOT, "node_modules", "tsx", "package.json"))})`,
-  ]).status === 0;
-/** setpriv arguments that drop root to nobody, so permission bits apply. */
-const NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
 
 describe("atomic files", () => {
   it("writes through a temporary file and leaves nothing else behind", () => {
