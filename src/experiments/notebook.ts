@@ -17,7 +17,7 @@ import {
 import { ConfigError, quote, SenetLabError } from "../errors.js";
 import { loadModel } from "../io/file-handler.js";
 import { createModel } from "../models/index.js";
-import { loadSweepRows } from "../report/load.js";
+import { variantRows } from "../report/compare.js";
 import { findReusable, indexFinishedRuns, wantedRunKey } from "../sweep/reuse.js";
 import { checkSweep, runSweep, type SweepRunOutcome } from "../sweep/run-sweep.js";
 import { loadLatestCheckpoint } from "../train/checkpoint.js";
@@ -140,7 +140,8 @@ function emit(event: Record<string, unknown>): void {
   }
 }
 
-const RUN_STATUS: Record<SweepRunOutcome["status"] | "reused", UsedRun["status"]> = {
+/** How each sweep outcome is recorded in runs.json and the progress events. */
+const RUN_STATUS: Record<SweepRunOutcome["status"], UsedRun["status"]> = {
   completed: "trained",
   diverged: "trained",
   done: "done",
@@ -226,14 +227,14 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
             notebook,
             sweep: name,
             id: r.id,
-            status: RUN_STATUS[r.status as keyof typeof RUN_STATUS] ?? r.status,
+            status: RUN_STATUS[r.status],
             seconds: r.seconds ?? 0,
             sweepRuns: planned.length,
           }),
       };
       if (process.env[REUSE_ONLY_ENV] === "1") {
         const index = indexFinishedRuns(sweepsRoot());
-        const missing = checkSweep(full, outDir).runs.filter((run) => {
+        const missing = planned.filter((run) => {
           const dir = path.join(outDir, run.id);
           if (fs.existsSync(path.join(dir, RUN_FILES.summary))) return false;
           return !findReusable(index, wantedRunKey(run), run, dir);
@@ -282,7 +283,7 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
           sweep: name,
           id: r.id,
           dir: path.relative(root, dir),
-          status: RUN_STATUS[r.status as keyof typeof RUN_STATUS] ?? "failed",
+          status: RUN_STATUS[r.status],
           key,
         });
       }
@@ -295,7 +296,7 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
       });
       const counts = new Map<string, number>();
       for (const r of result.runs) {
-        const s = RUN_STATUS[r.status as keyof typeof RUN_STATUS] ?? r.status;
+        const s = RUN_STATUS[r.status];
         counts.set(s, (counts.get(s) ?? 0) + 1);
       }
       const parts = ["trained", "reused", "done", "failed"].map(
@@ -338,12 +339,12 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
   return lab;
 }
 
-/** Runs of a sweep folder as plain rows (one per run), each labelled by `label`. */
+/** Runs of a sweep folder as plain rows (one per run), each labelled by `label`: report's variantRows, under the name the notebooks use. */
 export function labelledRows(
   dir: string,
   label: (row: Record<string, unknown>) => string,
 ): Record<string, unknown>[] {
-  return loadSweepRows(dir).rows.map((r) => ({ ...r, variant: label(r) }));
+  return variantRows(dir, label);
 }
 
 /** Names of the presets, for a notebook's parameter union. */

@@ -17,6 +17,7 @@ import path from "node:path";
 import { ConfigError, NotebookError, quote } from "../errors.js";
 import { canonicalJson } from "../util/code-hash.js";
 import { PROJECT_ROOT, readJsonIfExists, writeJsonAtomic } from "../util/fs.js";
+import { pidAlive } from "../util/process.js";
 import { type NotebookRunOptions, type NotebookRunResult, runNotebook } from "./run.js";
 import { presetOf } from "./training.js";
 
@@ -92,15 +93,6 @@ export function retrainPaths(resultsDir: string): RetrainPaths {
 /** The marker of an unfinished retrain, or undefined. */
 export function readRetrainMarker(paths: RetrainPaths): RetrainMarker | undefined {
   return readJsonIfExists<RetrainMarker>(paths.marker);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Saves the marker atomically. */

@@ -23,6 +23,7 @@ import {
   SYSTEM_PYTHON,
 } from "../setup/system.js";
 import { checkWritableFile, PROJECT_ROOT } from "../util/fs.js";
+import { pidAlive } from "../util/process.js";
 import { ensureNotarySecret, NOTARY_DIR } from "./trust.js";
 
 /** Options of one notebook run. */
@@ -121,15 +122,6 @@ export function recordedStatus(file: string): string | undefined {
     return typeof s === "string" ? s : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -13,6 +13,7 @@ import {
   readJsonl,
   writeJsonAtomic,
 } from "../util/fs.js";
+import { pidAlive } from "../util/process.js";
 import type { SweepRun } from "./expand.js";
 import { checkSweepShape, type SweepSpec } from "./spec.js";
 
@@ -225,12 +226,7 @@ export function removeDeadTempFiles(outDir: string): number {
     for (const name of names) {
       const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
       if (!m) continue;
-      try {
-        process.kill(Number(m[1]), 0);
-        continue; // its writer is alive
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ESRCH") continue;
-      }
+      if (pidAlive(Number(m[1]))) continue; // its writer is alive
       fs.rmSync(path.join(dir, name), { force: true });
       removed++;
     }

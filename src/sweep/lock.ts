@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pidAlive } from "../util/process.js";
 import { type SlurmIds, slurmIdsFromEnv, slurmJobAlive } from "./slurm-queue.js";
 
 /** What a lock file records about its owner. */
@@ -67,13 +68,8 @@ export function ownLockInfo(): LockInfo {
  */
 export function isLockAlive(info: LockInfo): boolean {
   if (info.host !== os.hostname()) return info.slurm ? slurmJobAlive(info.slurm) !== false : true;
-  try {
-    process.kill(info.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
-    // EPERM: a process exists that we may not signal; assume it is the owner.
-    return true;
-  }
+  // A process we may not signal (EPERM) exists: assume it is the owner.
+  if (!pidAlive(info.pid)) return false;
   const stat = procStat(info.pid);
   if (stat) {
     // A killed process whose parent died too stays a zombie until init reaps it (or forever,
