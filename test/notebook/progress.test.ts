@@ -96,10 +96,24 @@ describe("reproduce progress", () => {
     expect(p.eta()).toBe(50);
   });
 
+  it("does not rewrite lines when $CI is set, even on a terminal", () => {
+    const saved = process.env.CI;
+    process.env.CI = "1";
+    try {
+      const { out, stream } = capture(true);
+      const p = new Progress({ stream, now: () => 0, expected: [undefined] });
+      p.startNotebook(1, "smoke");
+      expect(out.join("")).not.toContain("\r");
+    } finally {
+      if (saved === undefined) delete process.env.CI;
+      else process.env.CI = saved;
+    }
+  });
+
   it("on a terminal, rewrites one line and prints kernel lines above it", () => {
     let t = 0;
     const { out, stream } = capture(true);
-    const p = new Progress({ stream, now: () => t, expected: [undefined] });
+    const p = new Progress({ stream, now: () => t, expected: [undefined], tty: true });
     p.startNotebook(1, "smoke");
     expect(out.join("")).toBe("\r[reproduce] 1/1 smoke · elapsed 0s · ETA ?\x1b[K");
     out.length = 0;
