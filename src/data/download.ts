@@ -177,6 +177,7 @@ export async function downloadFile(
       lastError = err;
       const code = (err as NodeJS.ErrnoException).code ?? "";
       if (UNREACHABLE.has(code) && received === 0 && attempts >= 2) break;
+      if (/CERT|ERR_TLS|SELF_SIGNED/.test(code)) break; // a certificate does not get better by retrying
       if (attempts < maxAttempts) await sleep(delay * attempts);
       continue;
     }

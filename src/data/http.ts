@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import tls from "node:tls";
 import { DownloadError } from "../errors.js";
 
@@ -157,7 +157,14 @@ export async function httpGet(url: URL, o: HttpGetOptions = {}): Promise<http.In
     const socket = await tunnel(proxy, url.hostname, Number(url.port || 443), o);
     req = https.request(url, {
       headers,
-      createConnection: () => tls.connect({ socket, servername: url.hostname, ...tlsOpts }),
+      createConnection: () =>
+        tls.connect({
+          socket,
+          host: url.hostname,
+          // SNI carries host names only (RFC 6066); an IP address is checked against the certificate without it.
+          ...(isIP(url.hostname) ? {} : { servername: url.hostname }),
+          ...tlsOpts,
+        }),
     });
   }
   return new Promise((resolve, reject) => {
