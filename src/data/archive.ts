@@ -125,7 +125,10 @@ class TarExtractor {
         this.nextName =
           s.as === "longname" ? data.toString("utf8").replace(/\0+$/, "") : paxPath(data);
       }
-      this.state = s.kind === "pad" || !("pad" in s) || s.pad === 0 ? { kind: "header" } : { kind: "pad", left: s.pad };
+      this.state =
+        s.kind === "pad" || !("pad" in s) || s.pad === 0
+          ? { kind: "header" }
+          : { kind: "pad", left: s.pad };
     }
   }
 
@@ -149,7 +152,13 @@ class TarExtractor {
     const own = cstr(h, 0, 100);
     const name = this.nextName ?? (prefix ? `${prefix}/${own}` : own);
     if (type === "L" || type === "x") {
-      this.state = { kind: "collect", left: size, pad, parts: [], as: type === "L" ? "longname" : "pax" };
+      this.state = {
+        kind: "collect",
+        left: size,
+        pad,
+        parts: [],
+        as: type === "L" ? "longname" : "pax",
+      };
       if (size === 0) this.state = { kind: "header" };
       return;
     }
@@ -248,7 +257,12 @@ export async function extractTarGz(archive: string, destDir: string): Promise<Ex
     ex.abort();
     if (err instanceof DownloadError) throw err;
     const e = err as NodeJS.ErrnoException;
-    if (e.code === "ENOSPC" || e.code === "EDQUOT" || e.syscall === "write" || e.syscall === "open") {
+    if (
+      e.code === "ENOSPC" ||
+      e.code === "EDQUOT" ||
+      e.syscall === "write" ||
+      e.syscall === "open"
+    ) {
       throw new DownloadError(
         `cannot unpack ${archive} into ${destDir}: ${e.code === "ENOSPC" ? "no space left on the device" : e.message}; nothing was placed`,
         archive,

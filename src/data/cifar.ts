@@ -116,7 +116,8 @@ export function badLengthCifarFiles(dir: string, v: CifarVariant): string[] {
     } catch {
       continue;
     }
-    if (size === 0 || size % rec !== 0) out.push(`${f} (${size} bytes, not whole ${rec}-byte records)`);
+    if (size === 0 || size % rec !== 0)
+      out.push(`${f} (${size} bytes, not whole ${rec}-byte records)`);
   }
   return out;
 }

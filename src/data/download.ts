@@ -9,7 +9,6 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import type { IncomingMessage } from "node:http";
 import path from "node:path";
-import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DownloadError } from "../errors.js";
 import { readJsonIfExists, writeJsonAtomic } from "../util/fs.js";
@@ -80,7 +79,13 @@ function sizeOf(file: string): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Network errors that mean "no route to the host" rather than "the transfer broke". */
-const UNREACHABLE = new Set(["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH"]);
+const UNREACHABLE = new Set([
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNREFUSED",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+]);
 
 /** One line for a network error: what the code means, then Node's message. */
 function describeNetworkError(err: unknown): string {
@@ -141,7 +146,15 @@ export async function downloadFile(
     const digest = sum ? await hashFile(dest, sum.algorithm) : null;
     if (!sum || digest === sum.hex) {
       const bytes = sizeOf(dest);
-      return { file: dest, bytes, resumedFrom: bytes, received: 0, seconds: 0, attempts: 0, digest };
+      return {
+        file: dest,
+        bytes,
+        resumedFrom: bytes,
+        received: 0,
+        seconds: 0,
+        attempts: 0,
+        digest,
+      };
     }
     fs.rmSync(dest, { force: true });
   }
@@ -228,19 +241,27 @@ export async function downloadFile(
     progress?.start(start, total, redact(url));
     let got = 0;
     let writeError: unknown;
-    const ws = fs.createWriteStream(part, { flags: start > 0 ? "a" : "w" });
-    ws.on("error", (e) => {
-      writeError = e;
-    });
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        got += chunk.length;
-        progress?.update(start + got);
-        cb(null, chunk);
-      },
-    });
     try {
-      await pipeline(res, meter, ws);
+      // Each chunk is on disk before the next is read, so a transfer cut short keeps every byte
+      // that arrived (a stream pipeline would drop the writes still queued when it errors).
+      const fh = await fs.promises.open(part, start > 0 ? "a" : "w").catch((e: unknown) => {
+        writeError = e;
+        throw e;
+      });
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          try {
+            await fh.write(chunk);
+          } catch (e) {
+            writeError = e;
+            throw e;
+          }
+          got += chunk.length;
+          progress?.update(start + got);
+        }
+      } finally {
+        await fh.close();
+      }
     } catch (err) {
       received += got;
       seconds += (Date.now() - t0) / 1000;

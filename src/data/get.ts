@@ -12,8 +12,8 @@ import { DownloadError, OutputPathError } from "../errors.js";
 import { checkWritableDir } from "../util/fs.js";
 import { pidAlive } from "../util/process.js";
 import { extractTarGz } from "./archive.js";
-import { type DownloadOptions, type DownloadResult, downloadFile } from "./download.js";
 import { badLengthCifarFiles, CIFAR_VARIANTS } from "./cifar.js";
+import { type DownloadOptions, type DownloadResult, downloadFile } from "./download.js";
 import { DATA_DIR_ENV, dataRoot, locateDataset } from "./registry.js";
 import {
   checkDownloadName,
@@ -83,7 +83,8 @@ function removeStaleUnpacks(root: string): void {
   }
   for (const n of names) {
     const m = new RegExp(`^${UNPACK_PREFIX.replace(".", "\\.")}\\.[^.]+\\.(\\d+)\\.`).exec(n);
-    if (m && !pidAlive(Number(m[1]))) fs.rmSync(path.join(root, n), { recursive: true, force: true });
+    if (m && !pidAlive(Number(m[1])))
+      fs.rmSync(path.join(root, n), { recursive: true, force: true });
   }
 }
 
@@ -185,14 +186,17 @@ export async function getDataset(
       (a, f) => a + Math.max(0, f.bytes - sizeOf(path.join(staging, `${f.name}.part`))),
       0,
     );
-    const unpacked = spec.layout.kind === "tar.gz" ? spec.files.reduce((a, f) => a + f.bytes, 0) : 0;
+    const unpacked =
+      spec.layout.kind === "tar.gz" ? spec.files.reduce((a, f) => a + f.bytes, 0) : 0;
     checkFreeSpace(root, toFetch + unpacked);
 
     const results: DownloadResult[] = [];
     for (const f of spec.files) {
       const url = sourceUrl(f.url, f.name, o.mirror);
       if (!f.checksum) {
-        log(`note: ${f.name} has no published checksum; it is checked by its length, gzip's CRC and a full unpack only`);
+        log(
+          `note: ${f.name} has no published checksum; it is checked by its length, gzip's CRC and a full unpack only`,
+        );
       }
       try {
         results.push(
@@ -259,14 +263,14 @@ export async function getDataset(
     if (!o.keepArchive) {
       for (const f of spec.files) fs.rmSync(path.join(staging, f.name), { force: true });
     }
-    if (fs.readdirSync(staging).length === 1) {
-      // only our lock is left: remove the staging folder with it
-      unlock();
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
     return { name, dir: finalDir, status: "downloaded", files: results };
   } finally {
     unlock();
+    try {
+      fs.rmdirSync(staging); // only when empty: nothing to resume or inspect is left
+    } catch {
+      /* it holds a partial or a kept-aside download */
+    }
   }
 }
 
@@ -310,7 +314,9 @@ export interface DatasetStatus {
 }
 
 /** The state of every downloadable dataset under the data root (and, for loadable ones, wherever locateDataset finds them). */
-export function listDatasets(o: { dir?: string | null; env?: NodeJS.ProcessEnv } = {}): DatasetStatus[] {
+export function listDatasets(
+  o: { dir?: string | null; env?: NodeJS.ProcessEnv } = {},
+): DatasetStatus[] {
   const root = dataRoot(o.dir, o.env ?? process.env);
   return (Object.keys(DOWNLOADS) as DownloadName[]).map((name) => datasetStatus(name, root, o.dir));
 }
@@ -348,15 +354,24 @@ function datasetStatus(name: DownloadName, root: string, dir?: string | null): D
   }
   if (isDir(target)) {
     const lacks = spec.missing(target);
-    return row("corrupt", target, `lacks ${lacks.join(", ")}; 'data get ${name} --force' replaces it`);
+    return row(
+      "corrupt",
+      target,
+      `lacks ${lacks.join(", ")}; 'data get ${name} --force' replaces it`,
+    );
   }
   const staging = path.join(root, STAGING_DIR);
   const notes: string[] = [];
   const part = spec.files.reduce((a, f) => a + sizeOf(path.join(staging, `${f.name}.part`)), 0);
-  if (part > 0) notes.push(`partial download ${formatBytes(part)} of ${formatBytes(bytes)}; 'data get ${name}' resumes it`);
+  if (part > 0)
+    notes.push(
+      `partial download ${formatBytes(part)} of ${formatBytes(bytes)}; 'data get ${name}' resumes it`,
+    );
   const corrupt = spec.files.filter((f) => fs.existsSync(path.join(staging, `${f.name}.corrupt`)));
   if (corrupt.length) {
-    notes.push(`a download that failed its checksum is kept: ${corrupt.map((f) => path.join(staging, `${f.name}.corrupt`)).join(", ")}`);
+    notes.push(
+      `a download that failed its checksum is kept: ${corrupt.map((f) => path.join(staging, `${f.name}.corrupt`)).join(", ")}`,
+    );
   }
   return row("absent", target, notes.join("; ") || `'senet-lab data get ${name}'`);
 }

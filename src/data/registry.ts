@@ -190,7 +190,10 @@ export function candidateDirs(name: DatasetName, dataDir?: string | null): strin
   if (dataDir) return under(path.resolve(dataDir));
   const env = process.env[DATA_DIR_ENV];
   const roots = [...(env ? [path.resolve(env)] : []), defaultDataRoot()];
-  const dirs = [...roots.flatMap((r) => spec.subdirs.map((s) => path.join(r, s))), ...spec.systemDirs];
+  const dirs = [
+    ...roots.flatMap((r) => spec.subdirs.map((s) => path.join(r, s))),
+    ...spec.systemDirs,
+  ];
   return [...new Set(dirs)];
 }
 

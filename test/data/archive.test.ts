@@ -79,7 +79,14 @@ describe("extractTarGz", () => {
       const archive = path.join(work, "evil.tar.gz");
       fs.writeFileSync(
         archive,
-        gzipSync(Buffer.concat([header(evil, 3), Buffer.from("hi\n"), Buffer.alloc(509), Buffer.alloc(1024)])),
+        gzipSync(
+          Buffer.concat([
+            header(evil, 3),
+            Buffer.from("hi\n"),
+            Buffer.alloc(509),
+            Buffer.alloc(1024),
+          ]),
+        ),
       );
       const out = path.join(work, "evil-out", "inner");
       await expect(extractTarGz(archive, out)).rejects.toThrow(
@@ -90,7 +97,12 @@ describe("extractTarGz", () => {
   });
 
   it("names a damaged header and a truncated archive", async () => {
-    const good = Buffer.concat([header("f.bin", 600), bytes(600, 3), Buffer.alloc(424), Buffer.alloc(1024)]);
+    const good = Buffer.concat([
+      header("f.bin", 600),
+      bytes(600, 3),
+      Buffer.alloc(424),
+      Buffer.alloc(1024),
+    ]);
     const bad = Buffer.from(good);
     bad[10] = 0x41; // the name changes; the stored checksum no longer matches
     const a1 = path.join(work, "bad.tar.gz");

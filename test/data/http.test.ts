@@ -125,9 +125,23 @@ describe("downloads through a proxy", () => {
     const made = spawnSync(
       "openssl",
       [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
-        "-addext", "subjectAltName=IP:127.0.0.1",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
       ],
       { encoding: "utf8" },
     );
@@ -164,6 +178,8 @@ describe("downloads through a proxy", () => {
       progress: null,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadError);
-    expect((err as Error).message).toContain(`proxy ${proxyUrl}/ refused CONNECT 127.0.0.2:1: HTTP 403`);
+    expect((err as Error).message).toContain(
+      `proxy ${proxyUrl}/ refused CONNECT 127.0.0.2:1: HTTP 403`,
+    );
   });
 });

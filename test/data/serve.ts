@@ -101,7 +101,8 @@ export async function serve(files: Record<string, Buffer>): Promise<Server> {
     if (b.cutAt !== undefined && done < (b.times ?? 1)) {
       cuts.set(b, done + 1);
       res.write(body.subarray(0, b.cutAt), () => {
-        setTimeout(() => res.socket?.destroy(), 20);
+        // FIN, not RST: the client gets every byte written, then a body shorter than announced.
+        setTimeout(() => res.socket?.end(), 20);
       });
       return;
     }
@@ -170,12 +171,17 @@ export function makeCifar10(work: string, n: number) {
     path.join(top, "batches.meta.txt"),
     "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n",
   );
-  fs.writeFileSync(path.join(top, "readme.html"), "<meta HTTP-EQUIV=\"REFRESH\">\n");
+  fs.writeFileSync(path.join(top, "readme.html"), '<meta HTTP-EQUIV="REFRESH">\n');
   return { archive: tarGz(path.join(work, "src10"), "cifar-10-batches-bin"), splits };
 }
 
 /** A cifar-100-binary.tar.gz laid out like the published one. */
-export function makeCifar100(work: string, nTrain: number, nTest: number, format: "gnu" | "pax" = "gnu") {
+export function makeCifar100(
+  work: string,
+  nTrain: number,
+  nTest: number,
+  format: "gnu" | "pax" = "gnu",
+) {
   const dir = path.join(work, `src100-${format}`);
   const top = path.join(dir, "cifar-100-binary");
   fs.mkdirSync(top, { recursive: true });
@@ -194,7 +200,14 @@ export function makeIdx(n: number, m: number, seed: number): Record<string, Buff
   const img = (k: number, s: number) =>
     gzipSync(Buffer.from(encodeIdx([k, 28, 28], new Uint8Array(bytes(k * 784, s)))));
   const lab = (k: number, s: number) =>
-    gzipSync(Buffer.from(encodeIdx([k], Uint8Array.from(bytes(k, s), (b) => b % 10))));
+    gzipSync(
+      Buffer.from(
+        encodeIdx(
+          [k],
+          Uint8Array.from(bytes(k, s), (b) => b % 10),
+        ),
+      ),
+    );
   return {
     "train-images-idx3-ubyte.gz": img(n, seed),
     "train-labels-idx1-ubyte.gz": lab(n, seed + 1),
