@@ -21,6 +21,28 @@ export class BackendUnavailableError extends SenetLabError {}
 /** A dataset is missing, truncated or in the wrong format. */
 export class DatasetError extends SenetLabError {}
 
+/**
+ * A dataset download failed (unreachable host, HTTP error, cut-short transfer, checksum mismatch,
+ * full disk, another download holding the folder). A DatasetError, so callers that treat "the data
+ * is not there" alike still catch it; `url` and `kind` let a caller tell the cases apart.
+ */
+export class DownloadError extends DatasetError {
+  /** The URL being fetched (or the file, for a local failure such as a full disk). */
+  readonly url: string;
+  /** What went wrong, one word. */
+  readonly kind: "network" | "http" | "truncated" | "checksum" | "disk" | "busy" | "archive";
+  constructor(
+    message: string,
+    url: string,
+    kind: DownloadError["kind"],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.url = url;
+    this.kind = kind;
+  }
+}
+
 /** A notebook run failed; the message carries the failing cell's real error. */
 export class NotebookError extends SenetLabError {}
 
