@@ -9,6 +9,7 @@
  * data order and augmentation are pure functions of (seed, epoch) and the checkpoint restores
  * every other piece of state exactly.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -134,6 +135,31 @@ export interface RunSummary {
   loopOverhead: number;
   /** Epoch the last start resumed from (0: ran from scratch in one go). */
   resumedFromEpoch: number;
+  /**
+   * What metrics.jsonl held when the run finished (its record count and SHA-256), so a file
+   * truncated or altered later is told from a finished run's curve; absent in runs written
+   * before this field existed, which are then not checked.
+   */
+  metricsFile?: MetricsFileCheck;
+}
+
+/** The line count and checksum of a finished run's metrics.jsonl, recorded in its summary. */
+export interface MetricsFileCheck {
+  /** Records (lines) in the file. */
+  lines: number;
+  /** SHA-256 (hex) of the file's bytes. */
+  sha256: string;
+}
+
+/** The text of metrics.jsonl for a history: one JSON record per line. */
+export function metricsText(history: readonly EpochRecord[]): string {
+  return history.map((r) => `${JSON.stringify(r)}\n`).join("");
+}
+
+/** The check a summary records for metrics.jsonl holding `text`. */
+export function metricsFileCheck(text: string): MetricsFileCheck {
+  const lines = text.split("\n").filter((l) => l.trim() !== "").length;
+  return { lines, sha256: createHash("sha256").update(text, "utf8").digest("hex") };
 }
 
 /** Options of runExperiment. */
@@ -319,7 +345,7 @@ export async function runExperiment(
       wallSeconds = ckpt.state.wallSeconds;
     }
     // metrics.jsonl always mirrors the checkpoint: records of epochs after it are dropped.
-    writeFileAtomic(files.metrics, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    writeFileAtomic(files.metrics, metricsText(history));
     const startEpoch = history.length;
     writeJsonAtomic(files.env, {
       ...describeEnv(backend, startEpoch),
@@ -445,7 +471,7 @@ export async function runExperiment(
           record.diverged = true;
           record.seconds = (performance.now() - t0) / 1000;
           history.push(record);
-          writeFileAtomic(files.metrics, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
+          writeFileAtomic(files.metrics, metricsText(history));
           log(
             `[senet-lab] epoch ${epoch + 1}/${config.epochs}: diverged (NaN/Inf ${divergedAt.step === null ? "in evaluation" : `at step ${divergedAt.step}`})`,
           );
@@ -474,7 +500,7 @@ export async function runExperiment(
           weights,
           buffers,
         });
-        writeFileAtomic(files.metrics, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
+        writeFileAtomic(files.metrics, metricsText(history));
         const line = epochLine(record, config.epochs);
         log(`[senet-lab] ${line}`);
         progress.epochDone(line);
@@ -516,6 +542,8 @@ export async function runExperiment(
       params,
       loopOverhead: stepSec > 0 ? (trainSec - stepSec) / stepSec : 0,
       resumedFromEpoch: startEpoch,
+      // metrics.jsonl was last written from `history` (above); summary.json records what it holds.
+      metricsFile: metricsFileCheck(metricsText(history)),
     };
     // The final weights as an ordinary tfjs model folder (model.json + weights.bin, about 4 bytes
     // per parameter): what a notebook that studies a trained network loads, and small enough to
