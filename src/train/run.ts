@@ -26,6 +26,7 @@ import {
   saveCheckpoint,
 } from "./checkpoint.js";
 import {
+  checkKeysApply,
   type ExperimentConfig,
   modelOverridesOf,
   type RawExperimentConfig,
@@ -255,6 +256,8 @@ export async function runExperiment(
   options: RunOptions,
 ): Promise<RunSummary> {
   const config = resolveExperimentConfig(rawConfig as RawExperimentConfig);
+  // A key the network never reads (reduction without SE, ...) is refused, not ignored.
+  checkKeysApply(rawConfig as RawExperimentConfig, config);
   const runDir = path.resolve(options.runDir);
   const log = options.log ?? (() => {});
   const files = Object.fromEntries(
