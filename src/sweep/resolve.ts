@@ -4,7 +4,8 @@
  * fails before the first run trains. Kept apart from spec.ts so reading a sweep folder (status,
  * tables) never loads the training code.
  */
-import { ConfigError, quote } from "../errors.js";
+import { type DatasetCounts, datasetCounts, datasetLimitProblems } from "../data/counts.js";
+import { ConfigError, DatasetError, quote } from "../errors.js";
 import { countRuns, expandRunsUnchecked, type SweepRun } from "./expand.js";
 import {
   ATTENTION_KEY_READERS,
@@ -101,6 +102,38 @@ export function resolveSweepSpec(raw: unknown, options: ResolveSweepOptions = {}
     );
   }
   return spec;
+}
+
+/**
+ * Checks every run's dataset-dependent values (trainSubset, valFraction, batchSize: see
+ * datasetLimitProblems) against its dataset's sizes, read once per dataset and folder from file
+ * headers, so a trainSubset larger than the data fails here, once, naming the value and the
+ * dataset's size, instead of in every worker. A dataset not found on this machine is skipped
+ * (a SLURM submit host may not see the nodes' data folder); the runs then report it.
+ */
+export function checkSweepData(spec: SweepSpec, runs: SweepRun[]): void {
+  const counts = new Map<string, DatasetCounts | null>();
+  const errors: string[] = [];
+  for (const run of runs) {
+    const c = resolveExperimentConfig(run.config);
+    const key = `${c.dataset}\0${c.dataDir ?? ""}`;
+    if (!counts.has(key)) {
+      try {
+        counts.set(key, datasetCounts(c.dataset, c.dataDir));
+      } catch (err) {
+        if (!(err instanceof DatasetError)) throw err;
+        counts.set(key, null);
+      }
+    }
+    const n = counts.get(key);
+    if (!n) continue;
+    for (const p of datasetLimitProblems(c, n)) errors.push(`run ${run.id}: ${p}`);
+  }
+  if (errors.length > 0) {
+    throw new ConfigError(
+      formatErrors(`sweep ${quote(spec.name)} asks more of its data than it holds`, dedupe(errors)),
+    );
+  }
 }
 
 function dedupe(errors: string[]): string[] {

@@ -36,7 +36,7 @@ import {
 import { lockState } from "./lock.js";
 import { WorkerPool } from "./pool.js";
 import { resolvePoolShape, threadsFromEnv } from "./pool-shape.js";
-import { resolveSweepSpec } from "./resolve.js";
+import { checkSweepData, resolveSweepSpec } from "./resolve.js";
 import {
   findReusable,
   hasCheckpoint,
@@ -282,8 +282,9 @@ export interface CheckedSweep {
 }
 
 /**
- * Validates a spec in full (every run config) and checks the run folders already in `outDir`
- * (default results/<name>) against it. Writes nothing: every caller does this before any work.
+ * Validates a spec in full (every run config, and its values against its dataset's sizes) and
+ * checks the run folders already in `outDir` (default results/<name>) against it. Writes
+ * nothing: every caller does this before any work.
  */
 export function checkSweep(
   rawSpec: SweepSpec | unknown,
@@ -294,6 +295,7 @@ export function checkSweep(
     ...(options.maxRuns !== undefined ? { maxRuns: options.maxRuns } : {}),
   });
   const runs = expandRunsUnchecked(spec);
+  checkSweepData(spec, runs);
   const dir = path.resolve(outDir ?? defaultOutDir(spec));
   checkExistingRuns(dir, runs, options.damaged);
   return { spec, runs, outDir: dir };

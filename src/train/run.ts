@@ -14,6 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { currentBackend, initBackend } from "../backend/index.js";
+import { checkDatasetLimits, datasetCounts } from "../data/counts.js";
 import { type Dataset, loadDataset } from "../data/dataset.js";
 import { mixSeed, Rng } from "../data/rng.js";
 import { ConfigError, quote } from "../errors.js";
@@ -280,7 +281,9 @@ export async function runExperiment(
   const backend = config.backend
     ? await initBackend(config.backend)
     : (currentBackend() ?? (await initBackend()));
-  // Every file check happens here, before a model is built or a file is written.
+  // Every file check happens here, before a model is built or a file is written; the sizes
+  // first (from file headers), so a trainSubset too large is named before the data is parsed.
+  checkDatasetLimits(config, datasetCounts(config.dataset, config.dataDir));
   const ds = loadDataset(config.dataset, {
     dataDir: config.dataDir,
     seed: config.seed,
