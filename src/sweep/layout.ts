@@ -98,6 +98,8 @@ export interface FailureRecord {
   host?: string;
   /** The SLURM task that failed, e.g. "12_3", when it ran under SLURM. */
   slurm?: string;
+  /** True when the run was preempted (SIGTERM/SIGINT, checkpointed), not failed: status says "preempted". */
+  preempted?: boolean;
 }
 
 /** Records that a run failed (atomically); the next successful attempt clears it. */
@@ -105,7 +107,7 @@ export function recordFailure(
   outDir: string,
   id: string,
   error: string,
-  extra: Pick<FailureRecord, "host" | "slurm"> = {},
+  extra: Pick<FailureRecord, "host" | "slurm" | "preempted"> = {},
 ): void {
   const record: FailureRecord = { error, at: new Date().toISOString(), ...extra };
   writeJsonAtomic(failureFileOf(outDir, id), record);

@@ -277,7 +277,7 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     // Per run, every number but the timings is identical.
     const strip = (dir: string, id: string) => {
       const v = JSON.parse(fs.readFileSync(path.join(dir, id, SUMMARY_FILE), "utf8"));
-      for (const k of ["imagesPerSec", "wallSeconds", "loopOverhead"]) delete v[k];
+      for (const k of ["imagesPerSec", "wallSeconds", "loopOverhead", "metricsFile"]) delete v[k];
       return v;
     };
     for (const run of RUNS) expect(strip(slurmOut, run.id)).toEqual(strip(localOut, run.id));
