@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, EXIT_PREEMPTED, quote } from "../errors.js";
-import { failureHeadline, type RunStatus, type SweepStatus } from "../sweep/status.js";
+import { failureHeadline, RUN_STATES, type RunStatus, type SweepStatus } from "../sweep/status.js";
 import { checkWritableDir } from "../util/fs.js";
 import { type CommandSpec, type FlagValues, int, str } from "./command.js";
 
@@ -304,6 +304,9 @@ function statusDetail(r: RunStatus): string {
   return queued ? (base ? `${queued}; last: ${base}` : queued) : base;
 }
 
+/** Width of the state column of `sweep status`: the longest state name ("preempted"). */
+const STATE_WIDTH = Math.max(...[...RUN_STATES, "queued"].map((st) => st.length));
+
 /** The status report printed by `sweep status`. */
 function statusText(s: SweepStatus): string {
   const c = s.counts;
@@ -314,7 +317,7 @@ function statusText(s: SweepStatus): string {
   const w = Math.max(...s.runs.map((r) => r.id.length));
   for (const r of s.runs) {
     const state = r.queue && r.state !== "done" && r.state !== "running" ? "queued" : r.state;
-    lines.push(`  ${state.padEnd(7)}  ${r.id.padEnd(w)}  ${statusDetail(r)}`.trimEnd());
+    lines.push(`  ${state.padEnd(STATE_WIDTH)}  ${r.id.padEnd(w)}  ${statusDetail(r)}`.trimEnd());
   }
   if (slurm) {
     lines.push("SLURM job arrays (newest last):");
