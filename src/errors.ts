@@ -68,6 +68,31 @@ export class CorruptFileError extends SenetLabError {
  */
 export class OutputPathError extends SenetLabError {}
 
+/**
+ * Training stopped on a signal (SIGTERM from SLURM's time-limit warning or scancel, SIGINT from
+ * Ctrl-C) after writing a checkpoint at the current step: not a failure, the run resumes from
+ * there. Callers exit with EXIT_PREEMPTED so a sweep records the run as "preempted".
+ */
+export class PreemptedError extends SenetLabError {
+  /** The signal that stopped it. */
+  readonly signal: string;
+  /** Epochs completed when it stopped. */
+  readonly epoch: number;
+  /** Steps of the next epoch taken when it stopped (0: at an epoch boundary). */
+  readonly step: number;
+  constructor(signal: string, epoch: number, step: number, runDir: string) {
+    super(
+      `${JSON.stringify(runDir)}: stopped by ${signal} after ${epoch} epoch${epoch === 1 ? "" : "s"}${step ? ` and ${step} step${step === 1 ? "" : "s"}` : ""}; checkpoint written, it resumes there`,
+    );
+    this.signal = signal;
+    this.epoch = epoch;
+    this.step = step;
+  }
+}
+
+/** Exit status of a process whose run was preempted (PreemptedError): checkpointed, to resume. */
+export const EXIT_PREEMPTED = 4;
+
 /** Formats a value for an error message: strings quoted, objects as JSON, short. */
 export function quote(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);

@@ -1,6 +1,7 @@
 /** Datasets: names, loaders, splits and batch streaming (see dataset.ts). */
 export * from "./batches.js";
 export * from "./cifar.js";
+export * from "./counts.js";
 export * from "./dataset.js";
 export * from "./get.js";
 export * from "./idx.js";

@@ -147,6 +147,9 @@ const RUN_STATUS: Record<SweepRunOutcome["status"], UsedRun["status"]> = {
   done: "done",
   failed: "failed",
   reused: "reused",
+  // A stopped sweep's unfinished runs are not results: the notebook reports them as failed.
+  preempted: "failed",
+  pending: "failed",
 };
 
 /**

@@ -31,7 +31,14 @@ const config = {
   backend: "cpu",
 };
 const outcome = (s: RunSummary) => {
-  const { imagesPerSec: _a, wallSeconds: _b, loopOverhead: _c, resumedFromEpoch: _d, ...rest } = s;
+  const {
+    imagesPerSec: _a,
+    wallSeconds: _b,
+    loopOverhead: _c,
+    resumedFromEpoch: _d,
+    metricsFile: _m,
+    ...rest
+  } = s;
   return rest;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -49,7 +49,14 @@ const numbers = (ms: EpochRecord[]) =>
     }) => rest,
   );
 const outcome = (s: RunSummary) => {
-  const { imagesPerSec: _a, wallSeconds: _b, loopOverhead: _c, resumedFromEpoch: _d, ...rest } = s;
+  const {
+    imagesPerSec: _a,
+    wallSeconds: _b,
+    loopOverhead: _c,
+    resumedFromEpoch: _d,
+    metricsFile: _m,
+    ...rest
+  } = s;
   return rest;
 };
 
