@@ -421,10 +421,9 @@ export async function runExperiment(
         std: ds.std,
       },
     });
-    log(
-      `[senet-lab] ${config.model} on ${config.dataset} (${ds.train.count} train / ${ds.val.count} val / ${ds.test.count} test), ${params} params, ${config.epochs} epochs, backend ${tf.getBackend()}${startEpoch || partial ? `, resuming after epoch ${startEpoch}${partial ? ` and ${partial.step} steps` : ""}` : ""}`,
-    );
     // Signals set a flag the loop reads between steps (it yields to the event loop for them).
+    // Installed before the start line is logged: whoever reacts to that line (a sweep, a test)
+    // may signal at once, and a signal before process.on takes the default action (death).
     let stopSignal: string | undefined;
     let firstSignalAt = 0;
     const onSignal = (sig: NodeJS.Signals) => {
@@ -444,6 +443,9 @@ export async function runExperiment(
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
     }
+    log(
+      `[senet-lab] ${config.model} on ${config.dataset} (${ds.train.count} train / ${ds.val.count} val / ${ds.test.count} test), ${params} params, ${config.epochs} epochs, backend ${tf.getBackend()}${startEpoch || partial ? `, resuming after epoch ${startEpoch}${partial ? ` and ${partial.step} steps` : ""}` : ""}`,
+    );
     /** Writes a checkpoint of the current weights, momentum and loop state. */
     const writeCheckpoint = async (epochsDone: number, part: PartialEpoch | undefined) => {
       const weights = await storeTensors(
