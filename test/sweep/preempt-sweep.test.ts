@@ -18,6 +18,7 @@ import { checkSweepShape } from "../../src/sweep/spec.js";
 import { sweepStatus } from "../../src/sweep/status.js";
 import { listCheckpoints } from "../../src/train/checkpoint.js";
 import { PROJECT_ROOT, readJsonl } from "../../src/util/fs.js";
+import { epochNumbers, summaryNumbers } from "../util/timing-free.js";
 import { tinyBase } from "./support.js";
 
 const BIN = path.join(PROJECT_ROOT, "bin", "senet-lab.js");
@@ -98,31 +99,10 @@ function cli(
 const steps = (n: number) => `${n} step${n === 1 ? "" : "s"}`;
 const read = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
 /** summary.json without the timing fields (and the metricsFile checksum, which covers them). */
-const outcome = (dir: string) => {
-  const {
-    imagesPerSec: _a,
-    wallSeconds: _b,
-    loopOverhead: _c,
-    resumedFromEpoch: _d,
-    metricsFile: _m,
-    ...rest
-  } = read(path.join(dir, RUN_ID!, "summary.json"));
-  return rest;
-};
+const outcome = (dir: string) => summaryNumbers(read(path.join(dir, RUN_ID!, "summary.json")));
 /** metrics.jsonl without the timing fields. */
 const curves = (dir: string) =>
-  readJsonl<Record<string, unknown>>(path.join(dir, RUN_ID!, "metrics.jsonl")).map((m) => {
-    const {
-      imagesPerSec: _a,
-      seconds: _b,
-      trainSeconds: _c,
-      stepSeconds: _d,
-      evalSeconds: _e,
-      checkpointSeconds: _f,
-      ...rest
-    } = m;
-    return rest;
-  });
+  epochNumbers(readJsonl<Record<string, unknown>>(path.join(dir, RUN_ID!, "metrics.jsonl")));
 const statusText = () => {
   const r = spawnSync(process.execPath, [BIN, "sweep", "status", outDir], {
     cwd: PROJECT_ROOT,

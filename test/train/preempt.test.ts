@@ -15,6 +15,7 @@ import { TSX_LOADER } from "../../src/sweep/pool.js";
 import { listCheckpoints } from "../../src/train/checkpoint.js";
 import { readRun } from "../../src/train/read.js";
 import { type RunSummary, runExperiment } from "../../src/train/run.js";
+import { epochNumbers, summaryNumbers } from "../util/timing-free.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "senet-preempt-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -34,26 +35,10 @@ const config = {
   seed: 5,
   backend: "cpu",
 };
-const outcome = (s: RunSummary) => {
-  const { imagesPerSec: _a, wallSeconds: _b, loopOverhead: _c, resumedFromEpoch: _d, ...rest } = s;
-  const { metricsFile: _m, ...numbers } = rest;
-  return numbers;
-};
+const outcome = (s: RunSummary) => summaryNumbers(s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Metrics without the timing fields. */
-const curves = (dir: string) =>
-  readRun(dir).metrics.map((m) => {
-    const {
-      imagesPerSec: _a,
-      seconds: _b,
-      trainSeconds: _c,
-      stepSeconds: _d,
-      evalSeconds: _e,
-      checkpointSeconds: _f,
-      ...rest
-    } = m;
-    return rest;
-  });
+const curves = (dir: string) => epochNumbers(readRun(dir).metrics);
 
 it("SIGTERM mid-epoch: checkpoint at the step, exit 4, resume to the uninterrupted numbers", async () => {
   const dir = path.join(tmp, "preempted");
