@@ -21,6 +21,28 @@ export class BackendUnavailableError extends SenetLabError {}
 /** A dataset is missing, truncated or in the wrong format. */
 export class DatasetError extends SenetLabError {}
 
+/**
+ * A dataset download failed (unreachable host, HTTP error, cut-short transfer, checksum mismatch,
+ * full disk, another download holding the folder). A DatasetError, so callers that treat "the data
+ * is not there" alike still catch it; `url` and `kind` let a caller tell the cases apart.
+ */
+export class DownloadError extends DatasetError {
+  /** The URL being fetched (or the file, for a local failure such as a full disk). */
+  readonly url: string;
+  /** What went wrong, one word. */
+  readonly kind: "network" | "http" | "truncated" | "checksum" | "disk" | "busy" | "archive";
+  constructor(
+    message: string,
+    url: string,
+    kind: DownloadError["kind"],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.url = url;
+    this.kind = kind;
+  }
+}
+
 /** A notebook run failed; the message carries the failing cell's real error. */
 export class NotebookError extends SenetLabError {}
 
@@ -45,6 +67,31 @@ export class CorruptFileError extends SenetLabError {
  * writable): raised before any work starts, so nothing runs for an hour and then fails to save.
  */
 export class OutputPathError extends SenetLabError {}
+
+/**
+ * Training stopped on a signal (SIGTERM from SLURM's time-limit warning or scancel, SIGINT from
+ * Ctrl-C) after writing a checkpoint at the current step: not a failure, the run resumes from
+ * there. Callers exit with EXIT_PREEMPTED so a sweep records the run as "preempted".
+ */
+export class PreemptedError extends SenetLabError {
+  /** The signal that stopped it. */
+  readonly signal: string;
+  /** Epochs completed when it stopped. */
+  readonly epoch: number;
+  /** Steps of the next epoch taken when it stopped (0: at an epoch boundary). */
+  readonly step: number;
+  constructor(signal: string, epoch: number, step: number, runDir: string) {
+    super(
+      `${JSON.stringify(runDir)}: stopped by ${signal} after ${epoch} epoch${epoch === 1 ? "" : "s"}${step ? ` and ${step} step${step === 1 ? "" : "s"}` : ""}; checkpoint written, it resumes there`,
+    );
+    this.signal = signal;
+    this.epoch = epoch;
+    this.step = step;
+  }
+}
+
+/** Exit status of a process whose run was preempted (PreemptedError): checkpointed, to resume. */
+export const EXIT_PREEMPTED = 4;
 
 /** Formats a value for an error message: strings quoted, objects as JSON, short. */
 export function quote(value: unknown): string {

@@ -9,6 +9,9 @@ import * as tf from "@tensorflow/tfjs";
 import { BackendUnavailableError, ConfigError, quote } from "../errors.js";
 import { loadCpu, loadOnednn, loadTensorflow, loadWasm } from "./loaders.js";
 
+// The native oneDNN backend and the fused batch norm, so senet-lab/backend is the whole module.
+export * from "./onednn-api.js";
+
 /** Values accepted by SENET_LAB_BACKEND, fastest first after "auto". */
 export const BACKEND_CHOICES = ["auto", "tensorflow", "onednn", "wasm", "cpu"] as const;
 /** A value of SENET_LAB_BACKEND. */

@@ -1,4 +1,4 @@
-/** Public API of the native oneDNN backend and the fused batch norm (re-exported by the package root). */
+/** The native oneDNN backend's public API and the fused batch norm (part of senet-lab/backend). */
 
 export {
   type FusedBatchNormResult,

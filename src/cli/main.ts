@@ -19,6 +19,11 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<CommandSpec
     load: async () => (await import("./setup.js")).setupCommand,
   },
   {
+    name: "data",
+    summary: "Download datasets (verified, resumable, with progress) and list what is here.",
+    load: async () => (await import("./data.js")).dataCommand,
+  },
+  {
     name: "notebook",
     summary: "Run a notebook through the tslab kernel, or serve the notebooks in Jupyter.",
     load: async () => (await import("./notebook.js")).notebookCommand,

@@ -6,8 +6,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError, quote } from "../errors.js";
-import { failureHeadline, type RunStatus, type SweepStatus } from "../sweep/status.js";
+import { ConfigError, EXIT_PREEMPTED, quote } from "../errors.js";
+import { failureHeadline, RUN_STATES, type RunStatus, type SweepStatus } from "../sweep/status.js";
 import { checkWritableDir } from "../util/fs.js";
 import { type CommandSpec, type FlagValues, int, str } from "./command.js";
 
@@ -93,14 +93,16 @@ const runCommand: CommandSpec = {
     for (const r of result.runs.filter((x) => x.status === "failed")) {
       process.stderr.write(`failed: ${r.id}: ${r.error ?? ""}\n`);
     }
-    return result.counts.failed > 0 ? 1 : 0;
+    if (result.counts.failed > 0) return 1;
+    // Stopped by SIGTERM/SIGINT: runs checkpointed and recorded "preempted"; a rerun continues.
+    return result.stopped || result.counts.preempted > 0 ? EXIT_PREEMPTED : 0;
   },
 };
 
 const runOneCommand: CommandSpec = {
   name: "run-one",
   summary:
-    "Run one run of a sweep by index (what each SLURM array task runs); exit 0 trained, 3 done, 75 busy, 1 failed.",
+    "Run one run of a sweep by index (what each SLURM array task runs); exit 0 trained, 3 done, 75 busy, 4 preempted (checkpointed on SIGTERM), 1 failed.",
   args: "<spec.json>",
   flags: {
     index: {
@@ -119,9 +121,8 @@ const runOneCommand: CommandSpec = {
     const out = str(flags, "out");
     const index = str(flags, "index");
     const { runSweepTask } = await import("../sweep/index.js");
-    // No SIGTERM handler: training does not yield to the event loop between batches, so a
-    // handler would only delay scancel. The default action ends the task at once; its claim,
-    // which names the SLURM job, then reads as stale and status reports the run failed.
+    // SIGTERM (SLURM's --signal warning before the time limit, or scancel) is handled by the
+    // training loop: it checkpoints at the current step and the task exits 4 ("preempted").
     const result = await runSweepTask(spec, {
       ...(out ? { outDir: path.resolve(out) } : {}),
       ...(index !== undefined ? { index } : {}),
@@ -293,25 +294,30 @@ function statusDetail(r: RunStatus): string {
         ? `pid ${r.pid ?? "?"}${r.host ? ` on ${r.host}` : ""}${via}, ${r.epochs} epoch(s) so far`
         : r.state === "failed"
           ? `${failureHeadline(r.error ?? "")}${via}`
-          : r.state === "damaged"
-            ? `${(r.error ?? "").split("\n")[0]!}; 'sweep run' moves it to .damaged/ and trains it again`
-            : r.epochs > 0
-              ? `interrupted after ${r.epochs} epoch(s); a rerun resumes it`
-              : "";
+          : r.state === "preempted"
+            ? `${(r.error ?? "").split("\n")[0]!}${via}; 'sweep run' (or 'submit --failed') continues it`
+            : r.state === "damaged"
+              ? `${(r.error ?? "").split("\n")[0]!}; 'sweep run' moves it to .damaged/ and trains it again`
+              : r.epochs > 0
+                ? `interrupted after ${r.epochs} epoch(s); a rerun resumes it`
+                : "";
   return queued ? (base ? `${queued}; last: ${base}` : queued) : base;
 }
+
+/** Width of the state column of `sweep status`: the longest state name ("preempted"). */
+const STATE_WIDTH = Math.max(...[...RUN_STATES, "queued"].map((st) => st.length));
 
 /** The status report printed by `sweep status`. */
 function statusText(s: SweepStatus): string {
   const c = s.counts;
   const slurm = s.slurmJobs.length > 0;
   const lines = [
-    `sweep ${s.name} (${s.outDir}): ${s.runs.length} runs: ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.missing} missing${c.damaged ? `, ${c.damaged} damaged` : ""}${slurm ? `; ${s.queued} queued in SLURM` : ""}`,
+    `sweep ${s.name} (${s.outDir}): ${s.runs.length} runs: ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.missing} missing${c.damaged ? `, ${c.damaged} damaged` : ""}${c.preempted ? `, ${c.preempted} preempted` : ""}${slurm ? `; ${s.queued} queued in SLURM` : ""}`,
   ];
   const w = Math.max(...s.runs.map((r) => r.id.length));
   for (const r of s.runs) {
     const state = r.queue && r.state !== "done" && r.state !== "running" ? "queued" : r.state;
-    lines.push(`  ${state.padEnd(7)}  ${r.id.padEnd(w)}  ${statusDetail(r)}`.trimEnd());
+    lines.push(`  ${state.padEnd(STATE_WIDTH)}  ${r.id.padEnd(w)}  ${statusDetail(r)}`.trimEnd());
   }
   if (slurm) {
     lines.push("SLURM job arrays (newest last):");

@@ -35,6 +35,12 @@ export interface BatchOptions {
   cropPad?: number;
   /** Flip half of the images left-right. */
   hflip?: boolean;
+  /**
+   * Batches to skip first (a run resumed mid-epoch): their augmentation draws are replayed
+   * without building pixels, so batch `startBatch` is exactly the one an uninterrupted epoch
+   * yields there. Default 0.
+   */
+  startBatch?: number;
 }
 
 /** Per-channel lookup tables mapping a byte to its normalised float value. */
@@ -67,7 +73,13 @@ export function* iterateBatches(
   if (opts.shuffleSeed !== undefined) new Rng(opts.shuffleSeed).shuffle(order);
   const aug = opts.augment ? new Rng(opts.augmentSeed ?? 0) : undefined;
   const pad = opts.cropPad ?? 0;
-  for (let start = 0; start < split.count; start += opts.batchSize) {
+  const first = Math.min(split.count, (opts.startBatch ?? 0) * opts.batchSize);
+  if (aug) {
+    // Each augmented image draws two crop offsets, and one flip coin when hflip is on.
+    const draws = first * (opts.hflip ? 3 : 2);
+    for (let i = 0; i < draws; i++) aug.next();
+  }
+  for (let start = first; start < split.count; start += opts.batchSize) {
     const size = Math.min(opts.batchSize, split.count - start);
     const buf = new Float32Array(size * per);
     const labels = new Uint8Array(size);

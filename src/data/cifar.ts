@@ -91,9 +91,35 @@ export function encodeCifar(split: ImageSplit, v: CifarVariant): Uint8Array {
   return out;
 }
 
+/** The variant's files that `dir` lacks, in order (so a half-copied folder says what to fetch). */
+export function missingCifarFiles(dir: string, v: CifarVariant): string[] {
+  return [...v.trainFiles, ...v.testFiles].filter((f) => !fs.existsSync(path.join(dir, f)));
+}
+
 /** True when `dir` holds every file of the variant. */
 export function hasCifarLayout(dir: string, v: CifarVariant): boolean {
-  return [...v.trainFiles, ...v.testFiles].every((f) => fs.existsSync(path.join(dir, f)));
+  return missingCifarFiles(dir, v).length === 0;
+}
+
+/**
+ * The variant's files in `dir` whose length is not a whole number of records, as
+ * "name (N bytes)": a cheap check (stat only) that `senet-lab data list` uses to call a folder
+ * corrupt without reading 170 MB.
+ */
+export function badLengthCifarFiles(dir: string, v: CifarVariant): string[] {
+  const rec = v.labelBytes + PIXELS;
+  const out: string[] = [];
+  for (const f of [...v.trainFiles, ...v.testFiles]) {
+    let size: number;
+    try {
+      size = fs.statSync(path.join(dir, f)).size;
+    } catch {
+      continue;
+    }
+    if (size === 0 || size % rec !== 0)
+      out.push(`${f} (${size} bytes, not whole ${rec}-byte records)`);
+  }
+  return out;
 }
 
 function concat(parts: ImageSplit[]): ImageSplit {

@@ -55,8 +55,16 @@ export interface Dataset {
   std: number[];
   /** The options in effect, every default filled. */
   options: Required<LoadDatasetOptions>;
-  /** Batches of one split; training batches are shuffled and augmented per (seed, epoch). */
-  batches(split: SplitName, batchSize: number, epoch?: number): Generator<Batch>;
+  /**
+   * Batches of one split; training batches are shuffled and augmented per (seed, epoch), and
+   * `startBatch` skips the first ones exactly (a run resumed mid-epoch sees the same batches).
+   */
+  batches(
+    split: SplitName,
+    batchSize: number,
+    epoch?: number,
+    startBatch?: number,
+  ): Generator<Batch>;
   /** How many batches `batches` yields for a split. */
   batchCount(split: SplitName, batchSize: number): number;
 }
@@ -218,7 +226,7 @@ export function loadDataset(
     mean,
     std,
     options: opts,
-    batches(split, batchSize, epoch = 0) {
+    batches(split, batchSize, epoch = 0, startBatch = 0) {
       if (split === "train") {
         const s = epochSeeds(opts.seed, epoch);
         return iterateBatches(train, shape, tables, {
@@ -228,9 +236,10 @@ export function loadDataset(
           augmentSeed: s.augment,
           cropPad: opts.cropPad,
           hflip: opts.hflip,
+          startBatch,
         });
       }
-      return iterateBatches(splits[split], shape, tables, { batchSize });
+      return iterateBatches(splits[split], shape, tables, { batchSize, startBatch });
     },
     batchCount(split, batchSize) {
       return batchCount(splits[split].count, batchSize);

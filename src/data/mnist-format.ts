@@ -25,9 +25,16 @@ export function findMnistFile(dir: string, stem: string): string | undefined {
   return undefined;
 }
 
+/** The four files `dir` lacks, as "stem[.gz]", in order (so a partial folder names what to fetch). */
+export function missingMnistFiles(dir: string): string[] {
+  return Object.values(MNIST_FILES)
+    .filter((s) => findMnistFile(dir, s) === undefined)
+    .map((s) => `${s}[.gz]`);
+}
+
 /** True when `dir` holds all four files. */
 export function hasMnistLayout(dir: string): boolean {
-  return Object.values(MNIST_FILES).every((s) => findMnistFile(dir, s) !== undefined);
+  return missingMnistFiles(dir).length === 0;
 }
 
 function loadPair(dir: string, imagesStem: string, labelsStem: string, numClasses: number) {

@@ -25,7 +25,12 @@ import { modelOverridesOf, resolveExperimentConfig } from "../train/config.js";
 import { RUN_FILES } from "../train/run.js";
 import { runKey } from "../util/code-hash.js";
 import { PROJECT_ROOT, readJsonIfExists, writeJsonAtomic } from "../util/fs.js";
-import { type PresetName, type ResolvedPreset, resolvePreset } from "./presets.js";
+import {
+  type PresetName,
+  presetFolderName,
+  type ResolvedPreset,
+  resolvePreset,
+} from "./presets.js";
 
 /** Environment variable moving the root of every notebook's sweeps (tests, `reproduce --retrain`). */
 export const SWEEP_DIR_ENV = "SENET_LAB_SWEEP_DIR";
@@ -57,7 +62,7 @@ export function sweepsRoot(): string {
   return env ? path.resolve(env) : path.join(resultsRoot(), "sweeps");
 }
 
-/** Where a notebook's sweeps for one preset live: <sweepsRoot>/<notebook>/<preset>. */
+/** Where a notebook's sweeps for one preset live: <sweepsRoot>/<notebook>/<preset> (`preset` is a folder name: see presetFolderName). */
 export function notebookSweepRoot(notebook: string, preset: string): string {
   return path.join(sweepsRoot(), plainName("notebook", notebook), plainName("preset", preset));
 }
@@ -72,7 +77,7 @@ export interface StartNotebookOptions {
   backend?: string;
   /** Sweep worker processes; 0: the sweep default. Default 0. */
   workers?: number;
-  /** Force a dataset instead of the preset's first present one. */
+  /** Force a dataset instead of the preset's first present one ("auto", the default: the preset's); its sweeps go to `<preset>-<dataset>/`. */
   dataset?: string;
 }
 
@@ -147,6 +152,9 @@ const RUN_STATUS: Record<SweepRunOutcome["status"], UsedRun["status"]> = {
   done: "done",
   failed: "failed",
   reused: "reused",
+  // A stopped sweep's unfinished runs are not results: the notebook reports them as failed.
+  preempted: "failed",
+  pending: "failed",
 };
 
 /**
@@ -173,7 +181,7 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
     throw new ConfigError(`workers must be an integer >= 0; got ${quote(workers)}`);
   }
   const backend = await initBackend(choice as BackendChoice, { quiet: true });
-  const root = notebookSweepRoot(notebook, preset.name);
+  const root = notebookSweepRoot(notebook, presetFolderName(preset.name, options.dataset));
   console.log(
     `backend: ${backend.name} (${backend.detail})${backend.skipped.length ? `; passed over ${backend.skipped.map((s) => s.name).join(", ")}` : ""}; sweep workers use the same`,
   );

@@ -4,7 +4,9 @@
  * weights.bin (all weights, concatenated). Each file is written atomically (temp + fsync +
  * rename, src/util/fs.ts), weights first; model.json records the weights' byte length and
  * SHA-256, so a save killed between the two renames is detected on load instead of silently
- * pairing a topology with other weights.
+ * pairing a topology with other weights. A model.json written by another tfjs handler (no
+ * checksum fields; weight files named by its manifest, e.g. group1-shard1of1.bin) loads too, with
+ * nothing to verify; every load error names the file it concerns.
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -23,12 +25,37 @@ export const WEIGHTS_BIN = "weights.bin";
 /** A model folder is missing, incomplete, or its files do not belong together. */
 export class ModelFileError extends SenetLabError {}
 
-/** model.json as written here: tfjs's ModelJSON plus the weights' length and checksum. */
+/** model.json as written here: tfjs's ModelJSON plus the weights' length and checksum (absent in files of other handlers). */
 interface StoredModelJSON extends tf.io.ModelJSON {
   /** SHA-256 (hex) of weights.bin as written by the same save. */
-  weightsSha256: string;
+  weightsSha256?: string;
   /** Byte length of weights.bin. */
-  weightsBytes: number;
+  weightsBytes?: number;
+}
+
+/**
+ * The weight files a manifest names, resolved inside `dir` (tfjs's relative paths, e.g.
+ * "./weights.bin" or "group1-shard1of1.bin"); a path leaving the folder is refused, naming it.
+ */
+function weightFiles(
+  dir: string,
+  jsonPath: string,
+  manifest: tf.io.WeightsManifestConfig,
+): string[] {
+  const files: string[] = [];
+  for (const group of manifest) {
+    for (const p of group.paths ?? []) {
+      const abs = path.resolve(dir, p);
+      if (path.relative(dir, abs).startsWith("..") || path.isAbsolute(path.relative(dir, abs))) {
+        throw new ModelFileError(
+          `${quote(jsonPath)} names weight file ${quote(p)} outside its folder ${quote(dir)}`,
+        );
+      }
+      files.push(abs);
+    }
+  }
+  // Our own saves list ./weights.bin; a manifest naming no file at all means the same.
+  return files.length > 0 ? files : [path.join(dir, WEIGHTS_BIN)];
 }
 
 function sha256(data: Uint8Array): string {
@@ -83,13 +110,25 @@ export function fileHandler(dir: string): tf.io.IOHandler {
         );
       }
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        if (!fs.existsSync(binPath)) {
-          throw new ModelFileError(`${quote(binPath)} is missing (model.json needs it)`);
+        const files = weightFiles(dir, jsonPath, manifest);
+        const parts: Buffer[] = [];
+        for (const f of files) {
+          if (!fs.existsSync(f)) {
+            throw new ModelFileError(`${quote(f)} is missing (model.json needs it)`);
+          }
+          parts.push(fs.readFileSync(f));
         }
-        const data = fs.readFileSync(binPath);
-        if (data.byteLength !== json.weightsBytes || sha256(data) !== json.weightsSha256) {
+        const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        const shown =
+          files.length === 1 ? quote(files[0]) : `the weight files of ${quote(jsonPath)}`;
+        // Only our own saves carry a checksum; other handlers' files have nothing to verify.
+        const hasChecksum = json.weightsBytes !== undefined || json.weightsSha256 !== undefined;
+        if (
+          hasChecksum &&
+          (data.byteLength !== json.weightsBytes || sha256(data) !== json.weightsSha256)
+        ) {
           throw new ModelFileError(
-            `${quote(binPath)} (${data.byteLength} bytes) is not the weights file ${quote(jsonPath)} was saved with (${quote(json.weightsBytes)} bytes, sha256 ${quote(json.weightsSha256)}): an interrupted or mixed save`,
+            `${shown} (${data.byteLength} bytes) is not the weights file ${quote(jsonPath)} was saved with (${quote(json.weightsBytes)} bytes, sha256 ${quote(json.weightsSha256)}): an interrupted or mixed save`,
           );
         }
         const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
@@ -108,7 +147,22 @@ export async function saveModel(
   return model.save(fileHandler(dir), config);
 }
 
-/** Loads a LayersModel saved by saveModel (custom SE / SGE layers included). */
+/**
+ * Loads a LayersModel saved by saveModel or by another tfjs handler (custom SE / SGE layers
+ * included). What tfjs itself rejects (an unknown layer class, a weight whose shape the topology
+ * does not expect) is raised as a ModelFileError naming model.json, the cause kept.
+ */
 export async function loadModel(dir: string, options?: tf.io.LoadOptions): Promise<tf.LayersModel> {
-  return tf.loadLayersModel(fileHandler(dir), options);
+  try {
+    return await tf.loadLayersModel(fileHandler(dir), options);
+  } catch (err) {
+    if (err instanceof SenetLabError) throw err;
+    const first = (err instanceof Error ? err.message : String(err))
+      .split("\n")[0]!
+      .replace(/\.? This may be due to .*$/, " (neither a tfjs layer nor one senet-lab registers)");
+    throw new ModelFileError(
+      `${quote(path.join(dir, MODEL_JSON))} does not describe a model these weights and layers can build: ${first}`,
+      { cause: err },
+    );
+  }
 }

@@ -100,6 +100,29 @@ export interface ModelConfig {
   inputShape: [number, number, number];
 }
 
+/**
+ * Model keys only some attention types read, and which ones: with any other attention the
+ * network is built without them (attentionFactory, blocks.ts), so setting one there changes
+ * nothing. Experiment configs and sweeps refuse such a key (see checkKeysApply in src/train).
+ */
+export const ATTENTION_KEY_READERS: Readonly<Record<string, readonly AttentionType[]>> = {
+  reduction: ["se"],
+  squeeze: ["se"],
+  excitation: ["se"],
+  spatial: ["se"],
+  attentionBias: ["se"],
+  groups: ["sge"],
+  stages: ["se", "sge"],
+  integration: ["se", "sge"],
+  placement: ["se", "sge"],
+};
+
+/** Whether a network with `attention` reads model key `key` (keys outside ATTENTION_KEY_READERS always apply). */
+export function attentionReads(attention: AttentionType, key: string): boolean {
+  const readers = ATTENTION_KEY_READERS[key];
+  return readers === undefined || readers.includes(attention);
+}
+
 /** A raw (unvalidated) config: any subset of the keys. */
 export type RawModelConfig = Partial<Record<ModelConfigKey, unknown>>;
 

@@ -43,9 +43,9 @@ import { failedPathFor, type NotebookRunResult, runNotebook } from "./run.js";
 import {
   describeTraining,
   NO_TRAINING,
-  presetOf,
   runsFileOf,
   summarizeTraining,
+  sweepFolderOf,
   type TrainingSummary,
 } from "./training.js";
 
@@ -402,7 +402,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       }
       pump();
       const state = display.endNotebook();
-      const preset = presetOf(r.parameters);
+      const preset = sweepFolderOf(r.parameters);
       const runRoot = marker ? paths.sweeps : sweepsDir;
       const training =
         r.status === "completed" && preset

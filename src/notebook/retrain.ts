@@ -19,7 +19,7 @@ import { canonicalJson } from "../util/code-hash.js";
 import { PROJECT_ROOT, readJsonIfExists, writeJsonAtomic } from "../util/fs.js";
 import { pidAlive } from "../util/process.js";
 import { type NotebookRunOptions, type NotebookRunResult, runNotebook } from "./run.js";
-import { presetOf } from "./training.js";
+import { sweepFolderOf } from "./training.js";
 
 /** Environment variable moving every notebook's sweep root (src/experiments/notebook.ts). */
 export const SWEEP_DIR_ENV = "SENET_LAB_SWEEP_DIR";
@@ -317,7 +317,7 @@ export async function retrainNotebook(
     if (result.status !== "completed") {
       return { run: result, resumed, staging: paths.root, promoted: null };
     }
-    marker.completed[name] = { preset: presetOf(result.parameters) ?? null };
+    marker.completed[name] = { preset: sweepFolderOf(result.parameters) ?? null };
     writeRetrainMarker(paths, marker);
   }
   const promoted = promoteRetrain(paths, marker, { sweepsDir });

@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
+import { presetFolderName } from "../experiments/presets.js";
 import { readJsonIfExists } from "../util/fs.js";
 
 /** The record the notebook library writes after each sweep (src/experiments/notebook.ts). */
@@ -84,6 +85,18 @@ const PLAIN = /^[^\\/]+$/;
 export function presetOf(parameters: Record<string, unknown>): string | undefined {
   const p = parameters.preset;
   return typeof p === "string" && PLAIN.test(p) && p !== "." && p !== ".." ? p : undefined;
+}
+
+/**
+ * The sweep folder an executed notebook used under `<sweepsRoot>/<notebook>/`: its preset, or
+ * `<preset>-<dataset>` when its `dataset` parameter forced one (startNotebook's rule).
+ */
+export function sweepFolderOf(parameters: Record<string, unknown>): string | undefined {
+  const preset = presetOf(parameters);
+  if (preset === undefined) return undefined;
+  const d = parameters.dataset;
+  const folder = presetFolderName(preset, typeof d === "string" ? d : undefined);
+  return PLAIN.test(folder) ? folder : undefined;
 }
 
 /** `<sweepsRoot>/<notebook>/<preset>/runs.json`, where the notebook library records its runs. */

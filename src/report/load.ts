@@ -80,7 +80,9 @@ export function loadSweepRows(dir: string): SweepRows {
       damaged.push({ id: r.id, reason: st?.error ?? "its summary.json is unreadable" });
       return { r, nums: {}, state: "damaged" };
     }
-    const nums = summary ? numericFields(summary) : {};
+    // metricsFile (a line count and checksum of metrics.jsonl) checks a file; it is no result.
+    const { metricsFile: _check, ...results } = summary ?? {};
+    const nums = summary ? numericFields(results) : {};
     for (const k of Object.keys(nums)) {
       if (!metrics.includes(k) && k !== "seed" && !gridKeys.includes(k)) metrics.push(k);
     }
@@ -120,17 +122,33 @@ export function loadSweep(dir: string): dfd.DataFrame {
   return frameFromRows(rows, ["id", "seed", ...gridKeys, "status", ...metrics]);
 }
 
+/** Options of loadCurves. */
+export interface LoadCurvesOptions {
+  /** Told of each run left out because a file of its is damaged (default: one console.warn line each). */
+  onDamaged?: (run: { id: string; reason: string }) => void;
+}
+
 /**
  * Per-epoch records of every run (metrics.jsonl) in long form: id, seed, grid keys, the run's
  * status, then the numeric fields of each record (`epoch` numbered from 1 when records lack one).
+ * A damaged run (e.g. a finished run's metrics.jsonl truncated since: see sweepStatus) is left
+ * out, not drawn as a shorter curve, and `onDamaged` is told which and why.
  */
-export function loadCurves(dir: string): dfd.DataFrame {
+export function loadCurves(dir: string, options: LoadCurvesOptions = {}): dfd.DataFrame {
   const manifest = readManifest(dir);
   const gridKeys = Object.keys(manifest.spec.grid);
-  const status = new Map(loadSweepRows(dir).rows.map((r) => [r.id, r.status]));
+  const loaded = loadSweepRows(dir);
+  const status = new Map(loaded.rows.map((r) => [r.id, r.status]));
+  const onDamaged =
+    options.onDamaged ??
+    ((d: { id: string; reason: string }) =>
+      console.warn(`[senet-lab] curves: left out damaged run ${d.id}: ${d.reason}`));
+  for (const d of loaded.damaged) onDamaged(d);
+  const leftOut = new Set(loaded.damaged.map((d) => d.id));
   const rows: Record<string, unknown>[] = [];
   const fields: string[] = ["epoch"];
   for (const r of manifest.runs) {
+    if (leftOut.has(r.id)) continue;
     const records = readJsonl(path.join(runDirOf(dir, r.id), METRICS_FILE));
     records.forEach((rec, i) => {
       const nums = numericFields(rec);

@@ -4,4 +4,12 @@
  */
 
 export type { RunSummary } from "../train/index.js";
-export { readRun, resolveExperimentConfig, runExperiment } from "../train/index.js";
+export {
+  ATTENTION_KEY_READERS,
+  isCompleteConfig,
+  readRun,
+  resolveExperimentConfig,
+  runExperiment,
+  unreadKeyReason,
+  unreadKeys,
+} from "../train/index.js";

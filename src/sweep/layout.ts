@@ -3,6 +3,7 @@
  * (sweep.json) beside them, and the run claims under .locks/, outside the run folders, so a
  * run folder only ever holds what the training loop wrote.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, CorruptFileError, quote } from "../errors.js";
@@ -97,6 +98,8 @@ export interface FailureRecord {
   host?: string;
   /** The SLURM task that failed, e.g. "12_3", when it ran under SLURM. */
   slurm?: string;
+  /** True when the run was preempted (SIGTERM/SIGINT, checkpointed), not failed: status says "preempted". */
+  preempted?: boolean;
 }
 
 /** Records that a run failed (atomically); the next successful attempt clears it. */
@@ -104,7 +107,7 @@ export function recordFailure(
   outDir: string,
   id: string,
   error: string,
-  extra: Pick<FailureRecord, "host" | "slurm"> = {},
+  extra: Pick<FailureRecord, "host" | "slurm" | "preempted"> = {},
 ): void {
   const record: FailureRecord = { error, at: new Date().toISOString(), ...extra };
   writeJsonAtomic(failureFileOf(outDir, id), record);
@@ -261,17 +264,61 @@ export function setAside(outDir: string, from: string): string | undefined {
 export const RUN_JSON_FILES = [CONFIG_FILE, SUMMARY_FILE, REUSED_FILE] as const;
 
 /**
- * Why a run folder cannot be used (the first of its JSON files that is unreadable), or undefined
- * when all that exist parse. Lets status, tables and resume tell one damaged run from the rest.
+ * Why a finished run's metrics.jsonl no longer matches what its summary.json recorded (record
+ * count and SHA-256, `metricsFile`), or undefined when it matches, when the run is not finished,
+ * or when the summary predates the check (no `metricsFile`: nothing to compare, not damage).
+ */
+export function metricsDamage(
+  runDir: string,
+  summary: { metricsFile?: { lines?: unknown; sha256?: unknown } } | undefined,
+): CorruptFileError | undefined {
+  const check = summary?.metricsFile;
+  if (!check || typeof check.lines !== "number" || typeof check.sha256 !== "string") {
+    return undefined;
+  }
+  const file = path.join(runDir, METRICS_FILE);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    return new CorruptFileError(
+      file,
+      `the file is missing, but ${SUMMARY_FILE} records ${check.lines} epoch records in it`,
+    );
+  }
+  if (createHash("sha256").update(bytes).digest("hex") === check.sha256) return undefined;
+  const lines = bytes
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "").length;
+  const what =
+    lines < check.lines
+      ? "truncated"
+      : lines === check.lines
+        ? "altered (same record count, other bytes)"
+        : "altered (records added)";
+  return new CorruptFileError(
+    file,
+    `${what}: it holds ${lines} epoch record${lines === 1 ? "" : "s"} (${bytes.length} bytes), but ${SUMMARY_FILE} records ${check.lines} with sha256 ${check.sha256.slice(0, 12)}…`,
+  );
+}
+
+/**
+ * Why a run folder cannot be used (the first of its JSON files that is unreadable, then a
+ * finished run's metrics.jsonl that no longer matches its summary), or undefined when all is
+ * well. Lets status, tables and resume tell one damaged run from the rest.
  */
 export function runDamage(outDir: string, id: string): CorruptFileError | undefined {
+  let summary: Record<string, unknown> | undefined;
   for (const f of RUN_JSON_FILES) {
     try {
-      readJsonIfExists(path.join(runDirOf(outDir, id), f));
+      const value = readJsonIfExists<Record<string, unknown>>(path.join(runDirOf(outDir, id), f));
+      if (f === SUMMARY_FILE) summary = value;
     } catch (err) {
       if (err instanceof CorruptFileError) return err;
       throw err;
     }
   }
-  return undefined;
+  return metricsDamage(runDirOf(outDir, id), summary);
 }

@@ -121,6 +121,13 @@ export class WorkerPool {
     });
   }
 
+  /** Sends `signal` to every live worker (a training one checkpoints and answers "preempted"). */
+  signal(signal: NodeJS.Signals): void {
+    for (const w of this.workers) {
+      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill(signal);
+    }
+  }
+
   /** Disconnects every worker (each then exits) and waits until all have exited. */
   async close(): Promise<void> {
     for (const w of this.workers) {

@@ -4,9 +4,16 @@
  * fails before the first run trains. Kept apart from spec.ts so reading a sweep folder (status,
  * tables) never loads the training code.
  */
-import { ConfigError, quote } from "../errors.js";
+import { type DatasetCounts, datasetCounts, datasetLimitProblems } from "../data/counts.js";
+import { ConfigError, DatasetError, quote } from "../errors.js";
 import { countRuns, expandRunsUnchecked, type SweepRun } from "./expand.js";
-import { resolveExperimentConfig } from "./experiment.js";
+import {
+  ATTENTION_KEY_READERS,
+  isCompleteConfig,
+  resolveExperimentConfig,
+  unreadKeyReason,
+  unreadKeys,
+} from "./experiment.js";
 import { checkSweepShape, formatErrors, type SweepSpec } from "./spec.js";
 
 /** The most runs a sweep may have unless raised (`--max-runs`, `maxRuns`): bigger is usually a typo. */
@@ -42,12 +49,23 @@ export function checkRunCount(spec: SweepSpec, maxRuns: number = DEFAULT_MAX_RUN
  * Validates a raw spec (parsed JSON) completely: its shape, then every expanded run's config
  * through `resolveExperimentConfig`, collecting every failure with the run it belongs to.
  * Nothing trains before this returns. Returns the spec with defaults filled in.
+ *
+ * Keys that do not apply (issue 14 item 11; see checkKeysApply): a grid key must apply to every
+ * run it varies (a grid over `groups` with attention "se" would train identical runs), while a
+ * `base` key may serve only some runs (base {reduction: 8} with attention ∈ {none, se, sge}: the
+ * SE runs read it) but must apply to at least one.
  */
 export function resolveSweepSpec(raw: unknown, options: ResolveSweepOptions = {}): SweepSpec {
   const spec = checkSweepShape(raw);
   checkRunCount(spec, options.maxRuns);
   const errors: string[] = [];
   const seen = new Map<string, string>();
+  // Attention keys of `base` (a complete config is exempt: it lists every key by construction).
+  const baseKeys = Object.keys(ATTENTION_KEY_READERS).filter(
+    (k) => spec.base[k] !== undefined && !isCompleteConfig({ ...spec.base, seed: 0 }),
+  );
+  const baseKeyUsed = new Map<string, string | undefined>(baseKeys.map((k) => [k, undefined]));
+  const lastReason = new Map<string, string>();
   for (const run of expandRunsUnchecked(spec)) {
     const prev = seen.get(run.id.toLowerCase());
     if (prev !== undefined) {
@@ -55,11 +73,27 @@ export function resolveSweepSpec(raw: unknown, options: ResolveSweepOptions = {}
     }
     seen.set(run.id.toLowerCase(), run.id);
     try {
-      resolveExperimentConfig(run.config);
+      const resolved = resolveExperimentConfig(run.config);
+      const exempt = Object.keys(spec.base).filter((k) => !(k in run.overrides));
+      for (const k of unreadKeys(run.config, resolved, exempt)) {
+        errors.push(
+          `run ${run.id}: grid key ${unreadKeyReason(k, run.config[k], resolved)}; vary it only where it applies (e.g. a separate sweep with attention ${(ATTENTION_KEY_READERS[k] ?? []).map((a) => quote(a)).join(" or ")})`,
+        );
+      }
+      for (const k of baseKeys) {
+        if (unreadKeys({ [k]: spec.base[k] }, resolved).length === 0) baseKeyUsed.set(k, run.id);
+        else lastReason.set(k, unreadKeyReason(k, spec.base[k], resolved));
+      }
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       errors.push(`run ${run.id}: ${err.message}`);
     }
+  }
+  for (const [k, usedBy] of baseKeyUsed) {
+    if (usedBy !== undefined) continue;
+    errors.push(
+      `"base": ${lastReason.get(k) ?? k}, in every run of the sweep; a base key may serve only some runs, but at least one must read it: remove ${k} from "base"`,
+    );
   }
   if (errors.length > 0) {
     // The same mistake in `base` fails every run; say it once per distinct message.
@@ -68,6 +102,38 @@ export function resolveSweepSpec(raw: unknown, options: ResolveSweepOptions = {}
     );
   }
   return spec;
+}
+
+/**
+ * Checks every run's dataset-dependent values (trainSubset, valFraction, batchSize: see
+ * datasetLimitProblems) against its dataset's sizes, read once per dataset and folder from file
+ * headers, so a trainSubset larger than the data fails here, once, naming the value and the
+ * dataset's size, instead of in every worker. A dataset not found on this machine is skipped
+ * (a SLURM submit host may not see the nodes' data folder); the runs then report it.
+ */
+export function checkSweepData(spec: SweepSpec, runs: SweepRun[]): void {
+  const counts = new Map<string, DatasetCounts | null>();
+  const errors: string[] = [];
+  for (const run of runs) {
+    const c = resolveExperimentConfig(run.config);
+    const key = `${c.dataset}\0${c.dataDir ?? ""}`;
+    if (!counts.has(key)) {
+      try {
+        counts.set(key, datasetCounts(c.dataset, c.dataDir));
+      } catch (err) {
+        if (!(err instanceof DatasetError)) throw err;
+        counts.set(key, null);
+      }
+    }
+    const n = counts.get(key);
+    if (!n) continue;
+    for (const p of datasetLimitProblems(c, n)) errors.push(`run ${run.id}: ${p}`);
+  }
+  if (errors.length > 0) {
+    throw new ConfigError(
+      formatErrors(`sweep ${quote(spec.name)} asks more of its data than it holds`, dedupe(errors)),
+    );
+  }
 }
 
 function dedupe(errors: string[]): string[] {

@@ -26,6 +26,7 @@ import {
   MANIFEST_FILE,
   METRICS_FILE,
   MODEL_DIR,
+  metricsDamage,
   REUSED_FILE,
   type ReusedRecord,
   runDirOf,
@@ -77,6 +78,8 @@ function readJsonQuiet<T>(file: string): T | undefined {
 export function finishedRun(dir: string): ReuseCandidate | undefined {
   const summary = readJsonQuiet<{ status?: unknown }>(path.join(dir, SUMMARY_FILE));
   if (!summary || (summary.status !== "completed" && summary.status !== "diverged")) return;
+  // A metrics.jsonl cut short since the run finished would be copied as it is: never a source.
+  if (metricsDamage(dir, summary as Parameters<typeof metricsDamage>[1])) return;
   const env = readJsonQuiet<{ code?: { codeHash?: unknown }; backend?: { name?: unknown } }>(
     path.join(dir, ENV_FILE),
   );

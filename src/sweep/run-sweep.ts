@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/index.js";
-import { ConfigError, CorruptFileError, oneOf, quote } from "../errors.js";
+import { ConfigError, CorruptFileError, EXIT_PREEMPTED, oneOf, quote } from "../errors.js";
 import { trainingCodeHash } from "../util/code-hash.js";
 import { appendJsonl, checkWritableDir, readJsonIfExists } from "../util/fs.js";
 import { expandRunsUnchecked, type SweepRun } from "./expand.js";
@@ -36,7 +36,7 @@ import {
 import { lockState } from "./lock.js";
 import { WorkerPool } from "./pool.js";
 import { resolvePoolShape, threadsFromEnv } from "./pool-shape.js";
-import { resolveSweepSpec } from "./resolve.js";
+import { checkSweepData, resolveSweepSpec } from "./resolve.js";
 import {
   findReusable,
   hasCheckpoint,
@@ -96,9 +96,11 @@ export interface SweepRunOutcome {
   /**
    * "completed"/"diverged": trained now; "done": finished earlier (or by a concurrent sweep);
    * "reused": copied now from an identical finished run under reuseRoot (see reusedFrom);
-   * "failed": the worker failed (see error); the next rerun tries it again.
+   * "failed": the worker failed (see error); the next rerun tries it again;
+   * "preempted": stopped by SIGTERM/SIGINT after a checkpoint at its current step (recorded, so
+   * status shows it), the next rerun continues it; "pending": the sweep was stopped before it started.
    */
-  status: "completed" | "diverged" | "done" | "reused" | "failed";
+  status: "completed" | "diverged" | "done" | "reused" | "failed" | "preempted" | "pending";
   /** The run's summary.json, when it has one. */
   summary?: RunSummary;
   /** Wall-clock seconds of the worker process (start-up included), or of the copy; absent when not run now. */
@@ -125,6 +127,8 @@ export interface SweepResult {
   seconds: number;
   /** The pool's shape and measured per-run overhead, as appended to the folder's pool log. */
   pool: PoolRecord;
+  /** The signal (SIGTERM/SIGINT) that stopped the sweep early, if one did. */
+  stopped?: string;
 }
 
 /** Per-run overhead of the pool: a run's wall time in the pool minus its summary's wallSeconds. */
@@ -282,8 +286,9 @@ export interface CheckedSweep {
 }
 
 /**
- * Validates a spec in full (every run config) and checks the run folders already in `outDir`
- * (default results/<name>) against it. Writes nothing: every caller does this before any work.
+ * Validates a spec in full (every run config, and its values against its dataset's sizes) and
+ * checks the run folders already in `outDir` (default results/<name>) against it. Writes
+ * nothing: every caller does this before any work.
  */
 export function checkSweep(
   rawSpec: SweepSpec | unknown,
@@ -294,6 +299,7 @@ export function checkSweep(
     ...(options.maxRuns !== undefined ? { maxRuns: options.maxRuns } : {}),
   });
   const runs = expandRunsUnchecked(spec);
+  checkSweepData(spec, runs);
   const dir = path.resolve(outDir ?? defaultOutDir(spec));
   checkExistingRuns(dir, runs, options.damaged);
   return { spec, runs, outDir: dir };
@@ -529,6 +535,26 @@ export async function runSweep(
     );
     return true;
   };
+  // SIGTERM/SIGINT: start nothing new, pass the signal to the workers (each checkpoints at its
+  // current step and answers "preempted"), wait for them, then return. A second signal 2 s or
+  // more later ends this process at once.
+  let stopping: NodeJS.Signals | undefined;
+  let stopAt = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping && performance.now() - stopAt >= 2000) {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      process.kill(process.pid, sig);
+      return;
+    }
+    if (stopping) return;
+    stopping = sig;
+    stopAt = performance.now();
+    log(`[sweep ${spec.name}] ${sig}: stopping; runs in training checkpoint and stop (preempted)`);
+    pool.signal(sig);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
   const coldOverheads: number[] = [];
   const warmOverheads: number[] = [];
   let trainingWall = 0;
@@ -555,6 +581,19 @@ export async function runSweep(
           clearFailure(outDir, run.id);
           finish({ id: run.id, index: run.index, status, summary, seconds: exit.seconds });
           log(`[${label}] ${status}: ${worker}${trainingSeconds(summary)}`);
+        } else if (exit.code === EXIT_PREEMPTED || (stopping && exit.signal)) {
+          const error =
+            exit.error?.split("\n")[0] ??
+            `killed by ${exit.signal} while the sweep stopped (it resumes from its last checkpoint)`;
+          recordFailure(outDir, run.id, `preempted: ${error}`, { preempted: true });
+          finish({
+            id: run.id,
+            index: run.index,
+            status: "preempted",
+            seconds: exit.seconds,
+            error,
+          });
+          log(`[${label}] PREEMPTED: ${error}`);
         } else {
           const why = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
           const detail = exit.error ? exit.error.split("\n") : exit.stderrTail;
@@ -586,11 +625,11 @@ export async function runSweep(
   };
   let announcedWait = false;
   try {
-    while (queue.length > 0 || waiting.length > 0 || active.size > 0) {
+    while ((!stopping && (queue.length > 0 || waiting.length > 0)) || active.size > 0) {
       // Copies take no worker slot: do them all before (and between) trainings.
-      const rest = queue.splice(0).filter((run) => !reuse(run));
+      const rest = stopping ? queue.splice(0) : queue.splice(0).filter((run) => !reuse(run));
       queue.push(...rest);
-      while (queue.length > 0 && active.size < nWorkers) start(queue.shift()!);
+      while (!stopping && queue.length > 0 && active.size < nWorkers) start(queue.shift()!);
       if (active.size > 0) {
         await (waiting.length > 0
           ? Promise.race([...active, sleep(pollMs)])
@@ -607,15 +646,27 @@ export async function runSweep(
       recheckWaiting();
     }
   } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
     await pool.close();
   }
 
-  const ordered = runs.map((r) => outcomes.get(r.id)!);
-  const counts = { completed: 0, diverged: 0, done: 0, reused: 0, failed: 0 };
+  const ordered = runs.map(
+    (r): SweepRunOutcome => outcomes.get(r.id) ?? { id: r.id, index: r.index, status: "pending" },
+  );
+  const counts = {
+    completed: 0,
+    diverged: 0,
+    done: 0,
+    reused: 0,
+    failed: 0,
+    preempted: 0,
+    pending: 0,
+  };
   for (const o of ordered) counts[o.status]++;
   const seconds = (performance.now() - t0) / 1000;
   log(
-    `[sweep ${spec.name}] finished in ${seconds.toFixed(1)} s: ${counts.completed} completed, ${counts.diverged} diverged, ${counts.reused} reused, ${counts.done} already done, ${counts.failed} failed`,
+    `[sweep ${spec.name}] ${stopping ? `stopped by ${stopping}` : "finished"} in ${seconds.toFixed(1)} s: ${counts.completed} completed, ${counts.diverged} diverged, ${counts.reused} reused, ${counts.done} already done, ${counts.failed} failed${counts.preempted ? `, ${counts.preempted} preempted` : ""}${counts.pending ? `, ${counts.pending} not started` : ""}${stopping ? "; rerun to continue" : ""}`,
   );
   const trained = counts.completed + counts.diverged;
   const record: PoolRecord = {
@@ -648,5 +699,6 @@ export async function runSweep(
     threadsPerWorker,
     seconds,
     pool: record,
+    ...(stopping ? { stopped: stopping } : {}),
   };
 }

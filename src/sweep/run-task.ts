@@ -5,7 +5,7 @@
  * so `sweep status` and `submit --failed` see cluster failures exactly like local ones.
  */
 import os from "node:os";
-import { ConfigError, quote, SenetLabError } from "../errors.js";
+import { ConfigError, EXIT_PREEMPTED, PreemptedError, quote, SenetLabError } from "../errors.js";
 import type { RunSummary } from "./experiment.js";
 import { clearFailure, EXIT_ALREADY_DONE, EXIT_BUSY, recordFailure } from "./layout.js";
 import { runOne } from "./run-one.js";
@@ -30,14 +30,14 @@ export interface RunTaskOptions {
 
 /** What one task did; `code` is the process exit code run-one ends with. */
 export interface RunTaskResult {
-  /** 0 trained now, 3 already done, 75 another live process holds the run, 1 training failed. */
-  code: 0 | 1 | 3 | 75;
+  /** 0 trained now, 3 already done, 75 another live process holds the run, 4 preempted, 1 training failed. */
+  code: 0 | 1 | 3 | 4 | 75;
   /** The run's index in the sweep. */
   index: number;
   /** The run's folder name. */
   id: string;
   /** What happened. */
-  outcome: "completed" | "diverged" | "done" | "busy" | "failed";
+  outcome: "completed" | "diverged" | "done" | "busy" | "failed" | "preempted";
   /** The summary, for trained or finished runs. */
   summary?: RunSummary;
   /** The error text recorded in the failure record, for failed runs. */
@@ -125,10 +125,16 @@ export async function runSweepTask(
   } catch (err) {
     const error = errorText(err);
     const slurm = slurmIdsFromEnv(env);
+    const preempted = err instanceof PreemptedError;
     recordFailure(outDir, run.id, error, {
       host: os.hostname(),
       ...(slurm ? { slurm: slurmJobLabel(slurm) } : {}),
+      ...(preempted ? { preempted: true } : {}),
     });
+    if (preempted) {
+      log(`run ${index} ${run.id}: PREEMPTED: ${error}`);
+      return { ...base, code: EXIT_PREEMPTED, outcome: "preempted", error, seconds: seconds() };
+    }
     log(`run ${index} ${run.id}: FAILED: ${error.split("\n")[0]}`);
     return { ...base, code: EXIT_FAILED, outcome: "failed", error, seconds: seconds() };
   }

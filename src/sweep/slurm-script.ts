@@ -5,7 +5,7 @@
  * `--time` or `--cpus` is refused before anything is written or submitted.
  */
 import path from "node:path";
-import { ConfigError, quote } from "../errors.js";
+import { ConfigError, EXIT_PREEMPTED, quote } from "../errors.js";
 import { EXIT_ALREADY_DONE, EXIT_BUSY } from "./layout.js";
 
 /** What a sweep's job array script needs. */
@@ -32,7 +32,16 @@ export interface SlurmScriptOptions {
   node: string;
   /** The senet-lab CLI entry (bin/senet-lab.js of this checkout). */
   cli: string;
+  /** Seconds before the time limit SLURM warns the task with SIGTERM (default SLURM_SIGNAL_SECONDS). */
+  signalSeconds?: number;
 }
+
+/**
+ * Seconds before its time limit a task is sent SIGTERM (`#SBATCH --signal=B:TERM@120`), time for
+ * the run to finish its current step and write a checkpoint (SLURM may send it up to a minute
+ * earlier than asked). B: signals the batch shell only; the script forwards it to training.
+ */
+export const SLURM_SIGNAL_SECONDS = 120;
 
 /**
  * Shortest SLURM index list for a set of indices: sorted, duplicates dropped, consecutive runs
@@ -110,6 +119,16 @@ export function checkSlurmPartition(partition: string): string {
   return partition;
 }
 
+/** Checks the warning time before the limit: an integer number of seconds in [1, 3600]. */
+export function checkSlurmSignalSeconds(seconds: unknown): number {
+  if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
+    throw new ConfigError(
+      `signalSeconds must be an integer number of seconds in [1, 3600]; got ${quote(seconds)}`,
+    );
+  }
+  return seconds;
+}
+
 /** Checks CPUs per task: an integer >= 1. */
 export function checkSlurmCpus(cpus: unknown): number {
   if (typeof cpus !== "number" || !Number.isInteger(cpus) || cpus < 1) {
@@ -140,7 +159,10 @@ export function shellQuote(word: string): string {
  * The sbatch script of a sweep's job array. Each task runs
  * `senet-lab sweep run-one <spec> --index $SLURM_ARRAY_TASK_ID --out <dir>` with this checkout's
  * node and CLI; "busy" (75: another live process trains the run) and "already done" (3) end the
- * task with 0 so SLURM does not report them as failed.
+ * task with 0 so SLURM does not report them as failed. SLURM sends the batch shell SIGTERM
+ * `signalSeconds` before the time limit (and on scancel); the shell forwards it to run-one,
+ * whose training checkpoints at the current step and exits 4 ("preempted": `sweep status`
+ * shows it, `submit --failed` resubmits it, and the run continues from that step).
  */
 export function slurmScript(o: SlurmScriptOptions): string {
   if (o.indices.length === 0) throw new ConfigError("a job array needs at least one run index");
@@ -159,6 +181,7 @@ export function slurmScript(o: SlurmScriptOptions): string {
     `#SBATCH --cpus-per-task=${o.cpus}`,
     ...(o.partition !== undefined ? [`#SBATCH --partition=${o.partition}`] : []),
     ...(o.time !== undefined ? [`#SBATCH --time=${o.time}`] : []),
+    `#SBATCH --signal=B:TERM@${checkSlurmSignalSeconds(o.signalSeconds ?? SLURM_SIGNAL_SECONDS)}`,
     "",
     `# senet-lab sweep ${o.name}: one array task per run; SLURM_ARRAY_TASK_ID is the run's index.`,
     "# Written by 'senet-lab sweep submit --slurm'; results go to the shared sweep folder below.",
@@ -166,12 +189,18 @@ export function slurmScript(o: SlurmScriptOptions): string {
     `cd ${q(o.projectDir)} || exit 1`,
     'echo "senet-lab: array job $SLURM_ARRAY_JOB_ID task $SLURM_ARRAY_TASK_ID (job $SLURM_JOB_ID) on $(hostname) at $(date -u +%FT%TZ)"',
     "start=$(date +%s%N)",
-    `${q(o.node)} ${q(o.cli)} sweep run-one ${q(o.specFile)} --index "$SLURM_ARRAY_TASK_ID" --out ${q(o.outDir)}`,
-    "code=$?",
+    "# In the background, so the shell can pass on SLURM's SIGTERM (sent to this shell only).",
+    `${q(o.node)} ${q(o.cli)} sweep run-one ${q(o.specFile)} --index "$SLURM_ARRAY_TASK_ID" --out ${q(o.outDir)} &`,
+    "child=$!",
+    'trap \'echo "senet-lab: SIGTERM (time limit near, or scancel): checkpointing"; kill -TERM "$child" 2>/dev/null\' TERM',
+    'wait "$child"; code=$?',
+    "# A wait cut short by the trap returns >128; wait again for run-one's own status.",
+    'while [ "$code" -gt 128 ] && kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; done',
     'echo "senet-lab: run-one exited $code after $(( ($(date +%s%N) - start) / 1000000 )) ms"',
     'case "$code" in',
     `  ${EXIT_BUSY}) echo "senet-lab: run $SLURM_ARRAY_TASK_ID is held by another live process; left to it (task exits 0)"; exit 0 ;;`,
     `  ${EXIT_ALREADY_DONE}) echo "senet-lab: run $SLURM_ARRAY_TASK_ID was already done (task exits 0)"; exit 0 ;;`,
+    `  ${EXIT_PREEMPTED}) echo "senet-lab: run $SLURM_ARRAY_TASK_ID was preempted and checkpointed; 'senet-lab sweep submit --slurm --failed' continues it" ;;`,
     "esac",
     'exit "$code"',
     "",

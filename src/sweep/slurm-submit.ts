@@ -115,7 +115,7 @@ function pickRuns(
     if (damaged.has(run.id)) indices.push(run.index);
     else if (isRunDone(outDir, run.id) || s?.state === "done") counts.done++;
     else if (s?.state === "running" || s?.queue) counts.busy++;
-    else if (failedOnly && s?.state !== "failed") counts.notFailed++;
+    else if (failedOnly && s?.state !== "failed" && s?.state !== "preempted") counts.notFailed++;
     else indices.push(run.index);
   }
   const parts = [

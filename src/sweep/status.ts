@@ -32,9 +32,11 @@ import { type SlurmTaskState, slurmArrayTasks, slurmJobLabel } from "./slurm-que
 
 /**
  * States a run can be in; "damaged": one of its JSON files is unreadable (see `error`), so it is
- * neither usable nor resumable as it is, and `sweep run` moves it aside and trains it again.
+ * neither usable nor resumable as it is, and `sweep run` moves it aside and trains it again;
+ * "preempted": stopped by SIGTERM/SIGINT after a checkpoint at its current step (a SLURM time
+ * limit, scancel, Ctrl-C): the next `sweep run` (or `submit --failed`) continues it from there.
  */
-export const RUN_STATES = ["done", "running", "failed", "missing", "damaged"] as const;
+export const RUN_STATES = ["done", "running", "failed", "missing", "damaged", "preempted"] as const;
 /** A run's state. */
 export type RunState = (typeof RUN_STATES)[number];
 
@@ -173,7 +175,7 @@ export function sweepStatus(outDir: string): SweepStatus {
       return {
         id: r.id,
         index: r.index,
-        state: "failed",
+        state: failure.preempted ? "preempted" : "failed",
         epochs,
         error: failure.error,
         ...(failure.slurm ? { slurm: failure.slurm } : {}),
@@ -189,7 +191,7 @@ export function sweepStatus(outDir: string): SweepStatus {
     }
     return { id: r.id, index: r.index, state: "missing", epochs, ...q };
   });
-  const counts = { done: 0, running: 0, failed: 0, missing: 0, damaged: 0 };
+  const counts = { done: 0, running: 0, failed: 0, missing: 0, damaged: 0, preempted: 0 };
   for (const r of runs) counts[r.state]++;
   const slurmJobs: SlurmJobStatus[] = jobs.map((job) => {
     const n = queue.inQueue?.get(job.jobId);

@@ -4,7 +4,8 @@
  * - `node --import tsx src/sweep/worker.ts <sweepDir> <runId>` trains one run of the sweep
  *   whose manifest is <sweepDir>/sweep.json and exits. Exit codes: 0 the run was trained now
  *   (completed or diverged), 3 it was already finished, 75 another live process holds the run's
- *   claim (the pool retries later), 1 training failed, 2 bad arguments.
+ *   claim (the pool retries later), 4 preempted (SIGTERM/SIGINT: checkpointed at the current
+ *   step, resumes there), 1 training failed, 2 bad arguments.
  * - `worker.ts --serve <sweepDir>`, forked with an IPC channel (what the pool runs): takes run
  *   after run, so node, tsx, the backend and the parsed dataset load once per worker instead of
  *   once per run (1.3-2 s per run on a 2-core machine). Each `{type: "run", id}` message is
@@ -18,7 +19,7 @@
  * line, since a training loop may not yield between epochs).
  */
 import { pathToFileURL } from "node:url";
-import { SenetLabError } from "../errors.js";
+import { EXIT_PREEMPTED, PreemptedError, SenetLabError } from "../errors.js";
 import { expandRunsUnchecked } from "./expand.js";
 import { EXIT_ALREADY_DONE, EXIT_BUSY, readManifest } from "./layout.js";
 import { runOne } from "./run-one.js";
@@ -116,12 +117,13 @@ export function serveMain(outDir: string): void {
     try {
       code = await runById(outDir, msg.id, (line) => send({ type: "log", line }));
     } catch (err) {
-      code = 1;
+      // Preempted: checkpointed; this worker was told to stop, so it exits after answering.
+      code = err instanceof PreemptedError ? EXIT_PREEMPTED : 1;
       error = errorText(err);
     }
     busy = false;
     const reply: WorkerReply = { type: "result", id: msg.id, code, ...(error ? { error } : {}) };
-    if (code === 1 || code === 2) send(reply, () => process.exit(code));
+    if (code === 1 || code === 2 || code === EXIT_PREEMPTED) send(reply, () => process.exit(code));
     else send(reply);
   });
 }
@@ -148,7 +150,7 @@ if (isMain && process.argv[2] === "--serve") {
           ? (err.stack ?? err.message)
           : String(err);
     process.stderr.write(`${text}\n`);
-    code = 1;
+    code = err instanceof PreemptedError ? EXIT_PREEMPTED : 1;
   }
   // Exit now: a loaded backend may keep handles open. Pipes are synchronous on Linux, so
   // everything written above has reached the parent.

@@ -1,5 +1,7 @@
 /**
- * Checkpoints: one file per epoch, checkpoint/epoch-NNNN.ckpt, written atomically (temp file +
+ * Checkpoints: one file per epoch, checkpoint/epoch-NNNN.ckpt, or within an epoch (on SIGTERM,
+ * or every few minutes when asked) checkpoint/epoch-NNNN.step-SSSSSS.ckpt: NNNN epochs done and
+ * SSSSSS steps of the next. Each is written atomically (temp file +
  * fsync + rename), so a kill at any instant leaves either the previous checkpoint or the new
  * one. A file holds a magic, a JSON header (epoch, loop state, tensor table) and the raw float32
  * data of every model weight (BN moving statistics included) and every momentum buffer. Older
@@ -26,6 +28,8 @@ export interface StoredTensor {
 export interface Checkpoint<S> {
   /** Epochs completed. */
   epoch: number;
+  /** Steps of the next epoch already taken (0 or absent: at an epoch boundary). */
+  step?: number;
   /** Loop state (metrics history, RNG state, counters): plain JSON. */
   state: S;
   /** Model weights, in model.weights order. */
@@ -39,8 +43,10 @@ export function checkpointDir(runDir: string): string {
   return path.join(runDir, "checkpoint");
 }
 
-function fileFor(runDir: string, epoch: number): string {
-  return path.join(checkpointDir(runDir), `epoch-${String(epoch).padStart(4, "0")}.ckpt`);
+function fileFor(runDir: string, epoch: number, step = 0): string {
+  const e = `epoch-${String(epoch).padStart(4, "0")}`;
+  const name = step > 0 ? `${e}.step-${String(step).padStart(6, "0")}.ckpt` : `${e}.ckpt`;
+  return path.join(checkpointDir(runDir), name);
 }
 
 /** Serialises a checkpoint to bytes. */
@@ -50,6 +56,7 @@ export function encodeCheckpoint<S>(c: Checkpoint<S>): Uint8Array {
   const header = Buffer.from(
     JSON.stringify({
       epoch: c.epoch,
+      ...(c.step ? { step: c.step } : {}),
       state: c.state,
       weights: table(c.weights),
       buffers: table(c.buffers),
@@ -82,6 +89,7 @@ export function decodeCheckpoint<S>(bytes: Uint8Array, file: string): Checkpoint
   if (12 + headerLen > bytes.length) throw bad("truncated header");
   const h = JSON.parse(Buffer.from(bytes.subarray(12, 12 + headerLen)).toString("utf8")) as {
     epoch: number;
+    step?: number;
     state: S;
     weights: { name: string; shape: number[]; length: number }[];
     buffers: { name: string; shape: number[]; length: number }[];
@@ -98,28 +106,31 @@ export function decodeCheckpoint<S>(bytes: Uint8Array, file: string): Checkpoint
     });
   const weights = take(h.weights);
   const buffers = take(h.buffers);
-  return { epoch: h.epoch, state: h.state, weights, buffers };
+  return { epoch: h.epoch, ...(h.step ? { step: h.step } : {}), state: h.state, weights, buffers };
 }
 
-/** Writes the checkpoint of `c.epoch` atomically, then removes older ones. */
+/** Writes the checkpoint of (`c.epoch`, `c.step`) atomically, then removes older ones. */
 export function saveCheckpoint<S>(runDir: string, c: Checkpoint<S>): void {
-  const file = fileFor(runDir, c.epoch);
+  const step = c.step ?? 0;
+  const file = fileFor(runDir, c.epoch, step);
   writeFileAtomic(file, encodeCheckpoint(c));
   for (const f of listCheckpoints(runDir)) {
-    if (f.epoch < c.epoch) fs.rmSync(f.file, { force: true });
+    if (f.epoch < c.epoch || (f.epoch === c.epoch && f.step < step)) {
+      fs.rmSync(f.file, { force: true });
+    }
   }
 }
 
-/** Checkpoint files of a run, oldest first. */
-export function listCheckpoints(runDir: string): { epoch: number; file: string }[] {
+/** Checkpoint files of a run, oldest first (by epochs done, then steps of the next). */
+export function listCheckpoints(runDir: string): { epoch: number; step: number; file: string }[] {
   const dir = checkpointDir(runDir);
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
-    .map((n) => /^epoch-(\d+)\.ckpt$/.exec(n))
+    .map((n) => /^epoch-(\d+)(?:\.step-(\d+))?\.ckpt$/.exec(n))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ epoch: Number(m[1]), file: path.join(dir, m[0]) }))
-    .sort((a, b) => a.epoch - b.epoch);
+    .map((m) => ({ epoch: Number(m[1]), step: Number(m[2] ?? 0), file: path.join(dir, m[0]) }))
+    .sort((a, b) => a.epoch - b.epoch || a.step - b.step);
 }
 
 /** The newest readable checkpoint, or undefined when there is none. */

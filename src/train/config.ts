@@ -10,7 +10,13 @@ import { BACKEND_CHOICES, type BackendChoice } from "../backend/index.js";
 import { checkDatasetName } from "../data/dataset.js";
 import { DATASETS, type DatasetName } from "../data/registry.js";
 import { ConfigError, oneOf, quote } from "../errors.js";
-import { MODEL_KEYS, type ModelConfig, resolveModelFor } from "./model-adapter.js";
+import {
+  ATTENTION_KEY_READERS,
+  attentionReads,
+  MODEL_KEYS,
+  type ModelConfig,
+  resolveModelFor,
+} from "./model-adapter.js";
 import { SCHEDULES, type ScheduleName } from "./schedule.js";
 
 /** Every training key, in documentation order. */
@@ -301,4 +307,78 @@ export function modelOverridesOf(config: ExperimentConfig): Record<string, unkno
   const c = config as unknown as Record<string, unknown>;
   for (const k of MODEL_KEYS) if (c[k] !== undefined) out[k] = c[k];
   return out;
+}
+
+/** Keys every resolved config holds (config.json); a config holding them all is complete. */
+const ALWAYS_RESOLVED_KEYS = [
+  "model",
+  "arch",
+  "attention",
+  "width",
+  "numClasses",
+  "inputShape",
+  ...Object.keys(ATTENTION_KEY_READERS).filter((k) => k !== "integration" && k !== "placement"),
+  ...TRAIN_CONFIG_KEYS,
+];
+
+/**
+ * Whether `raw` is a complete config, as resolveExperimentConfig returns and config.json holds:
+ * it lists every attention key by construction (defaults included), so checkKeysApply leaves it
+ * alone; it was checked when it was first resolved from what a person wrote.
+ */
+export function isCompleteConfig(raw: RawExperimentConfig): boolean {
+  return ALWAYS_RESOLVED_KEYS.every((k) => raw[k] !== undefined);
+}
+
+/** Options of checkKeysApply. */
+export interface KeysApplyOptions {
+  /** Keys to leave unchecked (a sweep's `base` keys: resolveSweepSpec checks them across runs). */
+  exempt?: readonly string[];
+  /** How the error names where a key came from (default "the config"). */
+  where?: string;
+}
+
+/**
+ * Why a key set in `raw` changes nothing for the network `resolved` describes, or undefined
+ * when every key set applies. Pure; checkKeysApply and resolveSweepSpec word the error.
+ */
+export function unreadKeys(
+  raw: RawExperimentConfig,
+  resolved: ExperimentConfig,
+  exempt: readonly string[] = [],
+): string[] {
+  return Object.keys(ATTENTION_KEY_READERS).filter(
+    (k) => raw[k] !== undefined && !exempt.includes(k) && !attentionReads(resolved.attention, k),
+  );
+}
+
+/** The one-line reason a key does not apply, shared by single runs and sweeps. */
+export function unreadKeyReason(key: string, value: unknown, resolved: ExperimentConfig): string {
+  const readers = ATTENTION_KEY_READERS[key] ?? [];
+  return `${key}=${quote(value)} does not apply to model ${quote(resolved.model)} with attention ${quote(resolved.attention)}: only attention ${readers.map((a) => quote(a)).join(" or ")} reads it, so it would change nothing (runs differing only in it train identical networks)`;
+}
+
+/**
+ * Refuses config keys that do not apply to the network (issue 14 item 11): an SE key
+ * (reduction, squeeze, excitation, spatial, attentionBias) unless attention is "se", `groups`
+ * unless it is "sge", and stages / integration / placement with attention "none". The rule, for
+ * configs a person writes: a key set for a single run must apply to that run. A sweep adds one
+ * allowance (resolveSweepSpec): a key in its `base` may serve only some of its runs (e.g. base
+ * {reduction: 8} with a grid over attention ∈ {none, se, sge}), as long as at least one run
+ * reads it; a key its grid varies must apply to every run. A complete config (isCompleteConfig:
+ * config.json, or what resolveExperimentConfig returned) is not checked again.
+ */
+export function checkKeysApply(
+  raw: RawExperimentConfig,
+  resolved: ExperimentConfig,
+  options: KeysApplyOptions = {},
+): void {
+  if (isCompleteConfig(raw)) return;
+  const bad = unreadKeys(raw, resolved, options.exempt);
+  if (bad.length === 0) return;
+  const k = bad[0]!;
+  const readers = ATTENTION_KEY_READERS[k] ?? [];
+  throw new ConfigError(
+    `${options.where ?? "the config"}: ${unreadKeyReason(k, raw[k], resolved)}; remove ${k}, or set attention to ${readers.map((a) => quote(a)).join(" or ")}${bad.length > 1 ? ` (${bad.slice(1).join(", ")} likewise)` : ""}`,
+  );
 }

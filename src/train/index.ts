@@ -3,7 +3,7 @@ export * from "./checkpoint.js";
 export * from "./config.js";
 export * from "./env.js";
 export * from "./loss.js";
-export { MODEL_KEYS } from "./model-adapter.js";
+export { ATTENTION_KEY_READERS, attentionReads, MODEL_KEYS } from "./model-adapter.js";
 export * from "./progress.js";
 export * from "./read.js";
 export * from "./run.js";

@@ -3,9 +3,17 @@
  * preset plus overrides to a full ModelConfig, and building the network.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { createModel, MODEL_CONFIG_KEYS, type ModelConfig, presetConfig } from "../models/index.js";
+import {
+  ATTENTION_KEY_READERS,
+  attentionReads,
+  createModel,
+  MODEL_CONFIG_KEYS,
+  type ModelConfig,
+  presetConfig,
+} from "../models/index.js";
 
 export type { ModelConfig };
+export { ATTENTION_KEY_READERS, attentionReads };
 
 /** Model config keys an experiment config may set (besides `model`). */
 export const MODEL_KEYS: readonly string[] = MODEL_CONFIG_KEYS;

@@ -6,16 +6,23 @@
  * buffers, epoch, RNG state and the metrics so far), summary.json (last). A folder holding
  * summary.json is done: its summary is returned without training. A folder holding a
  * checkpoint resumes from it and ends with the numbers an uninterrupted run gives, because
- * data order and augmentation are pure functions of (seed, epoch) and the checkpoint restores
- * every other piece of state exactly.
+ * data order and augmentation are pure functions of (seed, epoch, step) and the checkpoint
+ * restores every other piece of state exactly.
+ *
+ * Preemption: the loop yields to the event loop between steps (every `yieldMs`, default 50 ms),
+ * so SIGTERM / SIGINT are handled: the run writes a checkpoint at the current step and throws
+ * PreemptedError (callers exit with EXIT_PREEMPTED); a resume continues from that step. With
+ * `checkpointMinutes` (or $SENET_LAB_CHECKPOINT_MINUTES) it also checkpoints within long epochs.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { currentBackend, initBackend } from "../backend/index.js";
+import { checkDatasetLimits, datasetCounts } from "../data/counts.js";
 import { type Dataset, loadDataset } from "../data/dataset.js";
 import { mixSeed, Rng } from "../data/rng.js";
-import { ConfigError, quote } from "../errors.js";
+import { ConfigError, PreemptedError, quote } from "../errors.js";
 import { saveModel } from "../io/file-handler.js";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import {
@@ -25,6 +32,7 @@ import {
   saveCheckpoint,
 } from "./checkpoint.js";
 import {
+  checkKeysApply,
   type ExperimentConfig,
   modelOverridesOf,
   type RawExperimentConfig,
@@ -134,6 +142,31 @@ export interface RunSummary {
   loopOverhead: number;
   /** Epoch the last start resumed from (0: ran from scratch in one go). */
   resumedFromEpoch: number;
+  /**
+   * What metrics.jsonl held when the run finished (its record count and SHA-256), so a file
+   * truncated or altered later is told from a finished run's curve; absent in runs written
+   * before this field existed, which are then not checked.
+   */
+  metricsFile?: MetricsFileCheck;
+}
+
+/** The line count and checksum of a finished run's metrics.jsonl, recorded in its summary. */
+export interface MetricsFileCheck {
+  /** Records (lines) in the file. */
+  lines: number;
+  /** SHA-256 (hex) of the file's bytes. */
+  sha256: string;
+}
+
+/** The text of metrics.jsonl for a history: one JSON record per line. */
+export function metricsText(history: readonly EpochRecord[]): string {
+  return history.map((r) => `${JSON.stringify(r)}\n`).join("");
+}
+
+/** The check a summary records for metrics.jsonl holding `text`. */
+export function metricsFileCheck(text: string): MetricsFileCheck {
+  const lines = text.split("\n").filter((l) => l.trim() !== "").length;
+  return { lines, sha256: createHash("sha256").update(text, "utf8").digest("hex") };
 }
 
 /** Options of runExperiment. */
@@ -148,6 +181,54 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Builds the network instead of the zoo's createModel (custom networks; config.json then describes only the training keys faithfully). */
   buildModel?: (config: ExperimentConfig) => tf.LayersModel;
+  /**
+   * Also checkpoint within an epoch every this many minutes (long epochs lose at most that much
+   * to a SIGKILL); default $SENET_LAB_CHECKPOINT_MINUTES, else none (end of epoch and signals
+   * only). Not a config key: it changes no number, so it is no part of a run's identity.
+   */
+  checkpointMinutes?: number | null;
+  /**
+   * Handle SIGTERM and SIGINT while training (checkpoint at the current step, then throw
+   * PreemptedError); default true. A second signal 2 s or more after the first ends the
+   * process at once.
+   */
+  handleSignals?: boolean;
+  /** Yield to the event loop when this many ms passed since the last yield (default 50; 0: every step). */
+  yieldMs?: number;
+}
+
+/** Default time slice between yields to the event loop: cheap (well under 1 %) and prompt. */
+export const DEFAULT_YIELD_MS = 50;
+
+/** checkpointMinutes from the option, else $SENET_LAB_CHECKPOINT_MINUTES; a ConfigError names a bad value. */
+export function resolveCheckpointMinutes(option: number | null | undefined): number | null {
+  const env = process.env.SENET_LAB_CHECKPOINT_MINUTES;
+  const raw = option !== undefined ? option : env !== undefined && env !== "" ? Number(env) : null;
+  if (raw === null) return null;
+  if (typeof raw !== "number" || !Number.isFinite(raw) || raw <= 0) {
+    throw new ConfigError(
+      `checkpointMinutes${option === undefined ? " ($SENET_LAB_CHECKPOINT_MINUTES)" : ""} must be a number of minutes > 0; got ${quote(option === undefined ? env : option)}`,
+    );
+  }
+  return raw;
+}
+
+/** What a mid-epoch checkpoint keeps of the epoch in progress, to continue it exactly. */
+interface PartialEpoch {
+  /** Steps taken. */
+  step: number;
+  /** Sum of batch loss × batch size so far. */
+  lossSum: number;
+  /** Correct training predictions so far. */
+  correct: number;
+  /** Images seen so far. */
+  seen: number;
+  /** Seconds in steps so far. */
+  stepSeconds: number;
+  /** Seconds of the training phase so far. */
+  trainSeconds: number;
+  /** Learning rate of the epoch's first step. */
+  lrFirst: number;
 }
 
 /** Loop state stored in each checkpoint. */
@@ -156,6 +237,8 @@ interface LoopState {
   rngState: number;
   wallSeconds: number;
   configDigest: string;
+  /** The epoch in progress, in a mid-epoch checkpoint (absent at an epoch boundary). */
+  partial?: PartialEpoch;
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -229,6 +312,8 @@ export async function runExperiment(
   options: RunOptions,
 ): Promise<RunSummary> {
   const config = resolveExperimentConfig(rawConfig as RawExperimentConfig);
+  // A key the network never reads (reduction without SE, ...) is refused, not ignored.
+  checkKeysApply(rawConfig as RawExperimentConfig, config);
   const runDir = path.resolve(options.runDir);
   const log = options.log ?? (() => {});
   const files = Object.fromEntries(
@@ -251,7 +336,9 @@ export async function runExperiment(
   const backend = config.backend
     ? await initBackend(config.backend)
     : (currentBackend() ?? (await initBackend()));
-  // Every file check happens here, before a model is built or a file is written.
+  // Every file check happens here, before a model is built or a file is written; the sizes
+  // first (from file headers), so a trainSubset too large is named before the data is parsed.
+  checkDatasetLimits(config, datasetCounts(config.dataset, config.dataDir));
   const ds = loadDataset(config.dataset, {
     dataDir: config.dataDir,
     seed: config.seed,
@@ -282,8 +369,11 @@ export async function runExperiment(
   );
   const params = countTrainableParams(model);
 
+  const checkpointMinutes = resolveCheckpointMinutes(options.checkpointMinutes);
+  const yieldMs = options.yieldMs ?? DEFAULT_YIELD_MS;
   let history: EpochRecord[] = [];
   let wallSeconds = 0;
+  let partial: PartialEpoch | undefined;
   const digest = comparable(config);
   const ckpt = loadLatestCheckpoint<LoopState>(runDir);
   try {
@@ -317,9 +407,10 @@ export async function runExperiment(
       history = ckpt.state.history;
       rng.state = ckpt.state.rngState;
       wallSeconds = ckpt.state.wallSeconds;
+      partial = ckpt.step ? ckpt.state.partial : undefined;
     }
     // metrics.jsonl always mirrors the checkpoint: records of epochs after it are dropped.
-    writeFileAtomic(files.metrics, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    writeFileAtomic(files.metrics, metricsText(history));
     const startEpoch = history.length;
     writeJsonAtomic(files.env, {
       ...describeEnv(backend, startEpoch),
@@ -330,27 +421,79 @@ export async function runExperiment(
         std: ds.std,
       },
     });
+    // Signals set a flag the loop reads between steps (it yields to the event loop for them).
+    // Installed before the start line is logged: whoever reacts to that line (a sweep, a test)
+    // may signal at once, and a signal before process.on takes the default action (death).
+    let stopSignal: string | undefined;
+    let firstSignalAt = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopSignal && performance.now() - firstSignalAt >= 2000) {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+        process.kill(process.pid, sig); // asked twice: the default action, now
+        return;
+      }
+      if (!stopSignal) {
+        stopSignal = sig;
+        firstSignalAt = performance.now();
+        log(`[senet-lab] ${sig}: checkpointing at the next step, then stopping`);
+      }
+    };
+    if (options.handleSignals ?? true) {
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+    }
     log(
-      `[senet-lab] ${config.model} on ${config.dataset} (${ds.train.count} train / ${ds.val.count} val / ${ds.test.count} test), ${params} params, ${config.epochs} epochs, backend ${tf.getBackend()}${startEpoch ? `, resuming after epoch ${startEpoch}` : ""}`,
+      `[senet-lab] ${config.model} on ${config.dataset} (${ds.train.count} train / ${ds.val.count} val / ${ds.test.count} test), ${params} params, ${config.epochs} epochs, backend ${tf.getBackend()}${startEpoch || partial ? `, resuming after epoch ${startEpoch}${partial ? ` and ${partial.step} steps` : ""}` : ""}`,
     );
+    /** Writes a checkpoint of the current weights, momentum and loop state. */
+    const writeCheckpoint = async (epochsDone: number, part: PartialEpoch | undefined) => {
+      const weights = await storeTensors(
+        model.weights.map((w) => ({ name: w.originalName, t: w.read() as tf.Tensor })),
+      );
+      const buffers = await storeTensors(
+        sgd.buffers.map((b, i) => ({
+          name: `momentum/${trainable[i]!.originalName}`,
+          t: b as tf.Tensor,
+        })),
+      );
+      saveCheckpoint<LoopState>(runDir, {
+        epoch: epochsDone,
+        ...(part ? { step: part.step } : {}),
+        state: {
+          history,
+          rngState: rng.state,
+          wallSeconds,
+          configDigest: digest,
+          ...(part ? { partial: part } : {}),
+        },
+        weights,
+        buffers,
+      });
+    };
 
     const progress = createProgress(options.progress ?? "auto");
     const stepsPerEpoch = ds.batchCount("train", config.batchSize);
     let divergedAt: RunSummary["divergedAt"] = null;
+    let lastYield = performance.now();
+    let lastCheckpoint = performance.now();
     try {
       for (let epoch = startEpoch; epoch < config.epochs && !divergedAt; epoch++) {
-        const t0 = performance.now();
-        let stepSeconds = 0;
-        let lossSum = 0;
-        let correct = 0;
-        let seen = 0;
-        let step = 0;
-        let lrFirst = Number.NaN;
+        // A signal between epochs (during evaluation): the epoch's checkpoint is the state.
+        if (stopSignal) throw new PreemptedError(stopSignal, epoch, 0, runDir);
+        const resume = epoch === startEpoch ? partial : undefined;
+        const t0 = performance.now() - (resume?.trainSeconds ?? 0) * 1000;
+        let stepSeconds = resume?.stepSeconds ?? 0;
+        let lossSum = resume?.lossSum ?? 0;
+        let correct = resume?.correct ?? 0;
+        let seen = resume?.seen ?? 0;
+        let step = resume?.step ?? 0;
+        let lrFirst = resume?.lrFirst ?? Number.NaN;
         let lr = Number.NaN;
         const pastRate = history.length
           ? sum(history.map((h) => h.imagesPerSec)) / history.length
           : 0;
-        for (const b of ds.batches("train", config.batchSize, epoch)) {
+        for (const b of ds.batches("train", config.batchSize, epoch, step)) {
           lr = learningRate(config, epoch, step, stepsPerEpoch);
           if (step === 0) lrFirst = lr;
           const s0 = performance.now();
@@ -405,6 +548,31 @@ export async function runExperiment(
             loss: lossSum / seen,
             phase: "train",
           });
+          // Let signals (and timers) in: every yieldMs, one setImmediate (~tens of µs).
+          if (performance.now() - lastYield >= yieldMs) {
+            await new Promise<void>((r) => setImmediate(r));
+            lastYield = performance.now();
+          }
+          const timed =
+            checkpointMinutes !== null &&
+            performance.now() - lastCheckpoint >= checkpointMinutes * 60_000;
+          if (stopSignal || timed) {
+            const part: PartialEpoch = {
+              step,
+              lossSum,
+              correct,
+              seen,
+              stepSeconds,
+              trainSeconds: (performance.now() - t0) / 1000,
+              lrFirst,
+            };
+            await writeCheckpoint(epoch, part);
+            lastCheckpoint = performance.now();
+            if (stopSignal) {
+              progress.close();
+              throw new PreemptedError(stopSignal, epoch, step, runDir);
+            }
+          }
         }
         const trainSeconds = (performance.now() - t0) / 1000;
         const e0 = performance.now();
@@ -445,7 +613,7 @@ export async function runExperiment(
           record.diverged = true;
           record.seconds = (performance.now() - t0) / 1000;
           history.push(record);
-          writeFileAtomic(files.metrics, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
+          writeFileAtomic(files.metrics, metricsText(history));
           log(
             `[senet-lab] epoch ${epoch + 1}/${config.epochs}: diverged (NaN/Inf ${divergedAt.step === null ? "in evaluation" : `at step ${divergedAt.step}`})`,
           );
@@ -454,27 +622,13 @@ export async function runExperiment(
           break;
         }
         const c0 = performance.now();
-        const weightList = model.weights.map((w) => ({
-          name: w.originalName,
-          t: w.read() as tf.Tensor,
-        }));
-        const bufferList = sgd.buffers.map((b, i) => ({
-          name: `momentum/${trainable[i]!.originalName}`,
-          t: b as tf.Tensor,
-        }));
-        const weights = await storeTensors(weightList);
-        const buffers = await storeTensors(bufferList);
-        record.checkpointSeconds = (performance.now() - c0) / 1000;
         record.seconds = (performance.now() - t0) / 1000;
         wallSeconds += record.seconds;
         history.push(record);
-        saveCheckpoint<LoopState>(runDir, {
-          epoch: epoch + 1,
-          state: { history, rngState: rng.state, wallSeconds, configDigest: digest },
-          weights,
-          buffers,
-        });
-        writeFileAtomic(files.metrics, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
+        await writeCheckpoint(epoch + 1, undefined);
+        lastCheckpoint = performance.now();
+        record.checkpointSeconds = (performance.now() - c0) / 1000;
+        writeFileAtomic(files.metrics, metricsText(history));
         const line = epochLine(record, config.epochs);
         log(`[senet-lab] ${line}`);
         progress.epochDone(line);
@@ -482,6 +636,8 @@ export async function runExperiment(
       }
     } finally {
       progress.close();
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
     }
 
     const completed = history.filter((h) => !h.diverged);
@@ -516,6 +672,8 @@ export async function runExperiment(
       params,
       loopOverhead: stepSec > 0 ? (trainSec - stepSec) / stepSec : 0,
       resumedFromEpoch: startEpoch,
+      // metrics.jsonl was last written from `history` (above); summary.json records what it holds.
+      metricsFile: metricsFileCheck(metricsText(history)),
     };
     // The final weights as an ordinary tfjs model folder (model.json + weights.bin, about 4 bytes
     // per parameter): what a notebook that studies a trained network loads, and small enough to

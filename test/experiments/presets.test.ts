@@ -4,7 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
-import { PRESET_NAMES, resolvePreset, TRAINING_PRESETS } from "../../src/experiments/presets.js";
+import {
+  PRESET_NAMES,
+  presetFolderName,
+  resolvePreset,
+  TRAINING_PRESETS,
+} from "../../src/experiments/presets.js";
+import { sweepFolderOf } from "../../src/notebook/training.js";
 import { resolveExperimentConfig } from "../../src/train/config.js";
 
 const savedDataDir = process.env.SENET_LAB_DATA_DIR;
@@ -44,10 +50,10 @@ describe("training presets", () => {
     expect(p.seeds).toEqual([0, 1, 2]);
   });
 
-  it("paper is the reference CIFAR recipe, falling back to Fashion-MNIST without CIFAR-10", () => {
+  it("paper is the reference CIFAR recipe, falling back to Fashion-MNIST without CIFAR", () => {
     process.env.SENET_LAB_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "no-cifar-"));
     const p = resolvePreset("paper");
-    expect(TRAINING_PRESETS.paper.datasets).toEqual(["cifar10", "fashion-mnist"]);
+    expect(TRAINING_PRESETS.paper.datasets).toEqual(["cifar100", "cifar10", "fashion-mnist"]);
     expect(p.dataset).toBe("fashion-mnist");
     expect(p.train).toMatchObject({ epochs: 200, lr: 0.1, schedule: "step", stepSize: 80 });
   });
@@ -58,5 +64,42 @@ describe("training presets", () => {
       /preset must be one of "smoke", "quick", "standard", "paper"; got "fast"/,
     );
     expect(() => resolvePreset(3)).toThrow(/got 3/);
+  });
+});
+
+describe("a forced dataset", () => {
+  it("is a known name present here, or a ConfigError saying what is allowed and how to get it", () => {
+    expect(resolvePreset("quick", { dataset: "auto" }).dataset).toBe("fashion-mnist");
+    expect(resolvePreset("quick", { dataset: "synthetic" }).dataset).toBe("synthetic");
+    expect(() => resolvePreset("quick", { dataset: "imagenet" })).toThrow(
+      /dataset must be "auto" \(the preset's choice\) or one of "fashion-mnist", .*"cifar100".*; got "imagenet"/,
+    );
+    const saved = { data: process.env.SENET_LAB_DATA_DIR, xdg: process.env.XDG_CACHE_HOME };
+    process.env.SENET_LAB_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "no-cifar-"));
+    process.env.XDG_CACHE_HOME = fs.mkdtempSync(path.join(os.tmpdir(), "no-cache-"));
+    try {
+      expect(() => resolvePreset("quick", { dataset: "cifar100" })).toThrow(
+        /dataset "cifar100" is not on this machine: run 'senet-lab data get cifar100'/,
+      );
+    } finally {
+      for (const [k, v] of [
+        ["SENET_LAB_DATA_DIR", saved.data],
+        ["XDG_CACHE_HOME", saved.xdg],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  it("gets its own sweep folder, so it never mixes with the preset's runs", () => {
+    expect(presetFolderName("quick")).toBe("quick");
+    expect(presetFolderName("quick", "auto")).toBe("quick");
+    expect(presetFolderName("quick", "cifar100")).toBe("quick-cifar100");
+    expect(sweepFolderOf({ preset: "paper" })).toBe("paper");
+    expect(sweepFolderOf({ preset: "paper", dataset: "auto" })).toBe("paper");
+    expect(sweepFolderOf({ preset: "quick", dataset: "cifar10" })).toBe("quick-cifar10");
+    expect(sweepFolderOf({ preset: "quick", dataset: "../x" })).toBeUndefined();
+    expect(sweepFolderOf({})).toBeUndefined();
   });
 });

@@ -128,3 +128,66 @@ describe("saveModel / loadModel (Node file IOHandler)", () => {
     );
   });
 });
+
+/** Writes `model` as tfjs's own file handlers do: model.json without our checksum fields. */
+async function saveAsPlainTfjs(model: tf.LayersModel, dir: string, bin = "weights.bin") {
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      fs.mkdirSync(dir, { recursive: true });
+      const data = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData!));
+      fs.writeFileSync(path.join(dir, bin), data);
+      fs.writeFileSync(
+        path.join(dir, "model.json"),
+        JSON.stringify({
+          modelTopology: artifacts.modelTopology,
+          format: "layers-model",
+          weightsManifest: [{ paths: [`./${bin}`], weights: artifacts.weightSpecs }],
+        }),
+      );
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+}
+
+describe("loadModel on model.json written elsewhere (issue 14 item 9)", () => {
+  it("loads a model.json without checksum fields (another tfjs handler), any bin name", async () => {
+    const model = attentionModel();
+    const dir = path.join(tmp, "plain");
+    await saveAsPlainTfjs(model, dir);
+    await saveAsPlainTfjs(model, path.join(tmp, "plain-shard"), "group1-shard1of1.bin");
+    expect((await loadModel(path.join(tmp, "plain-shard"))).layers.length).toBe(
+      model.layers.length,
+    );
+    const loaded = await loadModel(dir);
+    expect(Array.from(loaded.getWeights()[0]!.dataSync())).toEqual(
+      Array.from(model.getWeights()[0]!.dataSync()),
+    );
+  });
+
+  it("names the file when a layer class is unknown or a weight has the wrong shape", async () => {
+    const dir = path.join(tmp, "bad-class");
+    await saveModel(attentionModel(), dir);
+    const file = path.join(dir, "model.json");
+    const text = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, text.replace('"SqueezeExcite"', '"NoSuchLayer"'));
+    const err = await loadModel(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelFileError);
+    expect(String(err)).toContain(file);
+    expect(String(err)).toContain("Unknown layer: NoSuchLayer (neither a tfjs layer");
+
+    const dir2 = path.join(tmp, "bad-shape");
+    await saveModel(attentionModel(), dir2);
+    const file2 = path.join(dir2, "model.json");
+    const json = JSON.parse(fs.readFileSync(file2, "utf8"));
+    // The first conv's filters changed from 8 to 4: its saved kernel no longer fits.
+    const conv = (json.modelTopology.model_config ?? json.modelTopology).config.layers.find(
+      (l: { class_name: string }) => l.class_name === "Conv2D",
+    );
+    conv.config.filters = 4;
+    fs.writeFileSync(file2, JSON.stringify(json));
+    const err2 = await loadModel(dir2).catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(ModelFileError);
+    expect(String(err2)).toContain(file2);
+    expect(String(err2)).toContain("Shape mismatch: [3,3,3,4] vs. [3,3,3,8]");
+  });
+});

@@ -77,7 +77,7 @@ describe("a damaged file in a sweep folder", () => {
     expect(s.counts).toMatchObject({ done: 1, damaged: 1 });
     const st = cli(["sweep", "status", out]);
     expect(st.code, st.err).toBe(0);
-    expect(st.out).toMatch(new RegExp(`damaged  ${A}  "${summaryA}" is damaged: not valid JSON`));
+    expect(st.out).toMatch(new RegExp(`damaged {4}${A}  "${summaryA}" is damaged: not valid JSON`));
     expect(st.err).toBe("");
 
     const t = sweepTable(out);
@@ -195,6 +195,6 @@ describe("failed runs in status", () => {
     expect(failureHeadline("killed by SIGKILL")).toBe("killed by SIGKILL");
     const r = cli(["sweep", "status", out]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toContain(`failed   ${A}  exit status 1: ConfigError: trainSubset 99999`);
+    expect(r.out).toContain(`failed     ${A}  exit status 1: ConfigError: trainSubset 99999`);
   });
 });

@@ -193,6 +193,7 @@ describe("sweep under SIGKILL", () => {
       failed: 0,
       missing: 0,
       damaged: 0,
+      preempted: 0,
     });
     for (const id of ids) {
       const run = path.join(killDir, id);

@@ -92,6 +92,7 @@ describe("persistent sweep workers", () => {
         wallSeconds: _w,
         imagesPerSec: _i,
         loopOverhead: _l,
+        metricsFile: _m,
         ...rest
       } = JSON.parse(file(dir, "summary.json").toString());
       return rest;

@@ -71,7 +71,15 @@ const trainedIds = (lines: string[]) =>
 describe("reuse across sweeps (real training)", () => {
   it("trains a config shared by two sweeps in different folders once; the second copies it", async () => {
     const a = await sweep(SPEC_A, "a", root);
-    expect(a.counts).toEqual({ completed: 1, diverged: 0, done: 0, reused: 0, failed: 0 });
+    expect(a.counts).toEqual({
+      completed: 1,
+      diverged: 0,
+      done: 0,
+      reused: 0,
+      failed: 0,
+      pending: 0,
+      preempted: 0,
+    });
     const env = JSON.parse(read("a", A_ID, "env.json").toString()) as {
       backend: { name: string };
       code: { codeHash: string };
@@ -88,7 +96,15 @@ describe("reuse across sweeps (real training)", () => {
     expect(byId.get("weightDecay=0.0001__seed=2")?.status).toBe("completed");
     expect(byId.get("weightDecay=0.0005__seed=1")?.status).toBe("completed");
     expect(byId.get("weightDecay=0.0005__seed=2")?.status).toBe("completed");
-    expect(b.counts).toEqual({ completed: 3, diverged: 0, done: 0, reused: 1, failed: 0 });
+    expect(b.counts).toEqual({
+      completed: 3,
+      diverged: 0,
+      done: 0,
+      reused: 1,
+      failed: 0,
+      pending: 0,
+      preempted: 0,
+    });
     expect(trainedIds(b.lines).sort()).toEqual([
       "weightDecay=0.0001 seed=2",
       "weightDecay=0.0005 seed=1",
@@ -124,7 +140,15 @@ describe("reuse across sweeps (real training)", () => {
     expect(st.counts.done).toBe(4);
     expect(st.runs.find((r) => r.id === B_TWIN)?.reusedFrom).toBe(path.join("a", A_ID));
     const again = await sweep(SPEC_B, "b", root);
-    expect(again.counts).toEqual({ completed: 0, diverged: 0, done: 4, reused: 0, failed: 0 });
+    expect(again.counts).toEqual({
+      completed: 0,
+      diverged: 0,
+      done: 4,
+      reused: 0,
+      failed: 0,
+      pending: 0,
+      preempted: 0,
+    });
     expect(again.ended.map((o) => o.status)).toEqual(["done", "done", "done", "done"]);
   }, 300_000);
 

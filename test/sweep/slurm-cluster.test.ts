@@ -131,7 +131,14 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     expect(s0.queued).toBeGreaterThanOrEqual(2);
     const waited = await waitForJob(firstJob);
     const s = status();
-    expect(s.counts).toEqual({ done: 3, running: 0, failed: 1, missing: 0, damaged: 0 });
+    expect(s.counts).toEqual({
+      done: 3,
+      running: 0,
+      failed: 1,
+      missing: 0,
+      damaged: 0,
+      preempted: 0,
+    });
     const failed = s.runs.find((x) => x.state === "failed")!;
     expect(failed.id).toBe(FAILING.id);
     expect(failed.slurm).toBe(`${firstJob}_3`);
@@ -191,7 +198,7 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     expect(fs.existsSync(lockFile)).toBe(true);
   }, 60_000);
 
-  it("a task cancelled mid-training (scancel) leaves its run failed, resumable", async () => {
+  it("a task cancelled mid-training (scancel) leaves its run preempted, resumable", async () => {
     const longSpec = {
       ...SPEC,
       name: "slurm-long",
@@ -218,10 +225,25 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     await waitForJob(job);
     clearSlurmCache();
     const after = sweepStatus(longOut).runs[0]!;
-    expect(after.state).toBe("failed");
-    expect(after.error).toContain(`SLURM task ${job}_0 ended while training this run`);
+    // scancel sends SIGTERM first: the task checkpoints and records the run as preempted.
+    expect(after.state, JSON.stringify(after)).toBe("preempted");
+    expect(after.error).toMatch(/stopped by SIGTERM after \d+ epochs?/);
+    expect(after.slurm).toBe(`${job}_0`);
     expect(after.epochs).toBeGreaterThan(0);
     expect(after.epochs).toBeLessThan(40);
+    // Resumable: --failed picks it up again.
+    const dry = await cli([
+      "sweep",
+      "submit",
+      longFile,
+      "--slurm",
+      "--out",
+      longOut,
+      "--failed",
+      "--dry-run",
+    ]);
+    expect(dry.code, dry.out).toBe(0);
+    expect(dry.out).toContain("#SBATCH --array=0\n");
   }, 60_000);
 
   it("resubmits only the failed run with --failed; the table then equals a local run's", async () => {
@@ -237,7 +259,14 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     expect(r.out).toContain("1 of 4 runs as array 3 (left out: 3 done, 0 not failed)");
     const resubmitted = await waitForJob(job);
     const s = status();
-    expect(s.counts).toEqual({ done: 4, running: 0, failed: 0, missing: 0, damaged: 0 });
+    expect(s.counts).toEqual({
+      done: 4,
+      running: 0,
+      failed: 0,
+      missing: 0,
+      damaged: 0,
+      preempted: 0,
+    });
     expect(fs.readdirSync(path.join(slurmOut, ".failures"))).toEqual([]);
     expect(fs.readdirSync(path.join(slurmOut, ".locks"))).toEqual([]);
     const jobs = readSlurmJobs(slurmOut);
@@ -277,7 +306,7 @@ describe.skipIf(!cluster)("sweep submit --slurm on a real one-node SLURM cluster
     // Per run, every number but the timings is identical.
     const strip = (dir: string, id: string) => {
       const v = JSON.parse(fs.readFileSync(path.join(dir, id, SUMMARY_FILE), "utf8"));
-      for (const k of ["imagesPerSec", "wallSeconds", "loopOverhead"]) delete v[k];
+      for (const k of ["imagesPerSec", "wallSeconds", "loopOverhead", "metricsFile"]) delete v[k];
       return v;
     };
     for (const run of RUNS) expect(strip(slurmOut, run.id)).toEqual(strip(localOut, run.id));

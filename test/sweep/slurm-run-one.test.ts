@@ -130,6 +130,7 @@ describe("sweep run-one", () => {
       failed: 0,
       missing: 0,
       damaged: 0,
+      preempted: 0,
     });
   }, 60_000);
 });

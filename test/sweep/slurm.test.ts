@@ -3,7 +3,7 @@
  * text and its behaviour when bash runs it (exit codes mapped, arguments passed), submitSlurm
  * against stand-in sbatch/squeue programs, and how claims from other hosts are judged by squeue.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -163,11 +163,12 @@ describe("slurmScript", () => {
       "#SBATCH --cpus-per-task=4",
       "#SBATCH --partition=debug",
       "#SBATCH --time=1-00:00:00",
+      "#SBATCH --signal=B:TERM@120",
     ]);
     expect(text).toContain("export SENET_LAB_THREADS=4\n");
     expect(text).toContain("cd '/home/me/senet lab' || exit 1\n");
     expect(text).toContain(
-      `/opt/node/bin/node '/home/me/senet lab/bin/senet-lab.js' sweep run-one /shared/results/unit-slurm/.slurm/t.spec.json --index "$SLURM_ARRAY_TASK_ID" --out /shared/results/unit-slurm\n`,
+      `/opt/node/bin/node '/home/me/senet lab/bin/senet-lab.js' sweep run-one /shared/results/unit-slurm/.slurm/t.spec.json --index "$SLURM_ARRAY_TASK_ID" --out /shared/results/unit-slurm &\n`,
     );
     const minimal = slurmScript({ ...OPTS, partition: undefined, time: undefined, indices: [3] });
     expect(minimal).toContain("#SBATCH --array=3\n");
@@ -226,6 +227,37 @@ describe("slurmScript", () => {
     expect(done.stdout).toContain("run 5 was already done");
     expect(run(1).status).toBe(1);
     expect(run(2).status).toBe(2);
+    const preempted = run(4);
+    expect(preempted.status).toBe(4);
+    expect(preempted.stdout).toContain("run 5 was preempted and checkpointed");
+  });
+
+  it("passes SLURM's SIGTERM (sent to the batch shell) on to run-one and ends with its status", async () => {
+    const stub = path.join(bin, "term node");
+    // Stands in for run-one: on SIGTERM it "checkpoints" and exits 4, as training does.
+    fs.writeFileSync(
+      stub,
+      `#!/bin/bash\ntrap 'echo checkpointed; exit 4' TERM\necho started\nwhile true; do sleep 0.05; done\n`,
+    );
+    fs.chmodSync(stub, 0o755);
+    const script = path.join(root, "term.sbatch");
+    fs.writeFileSync(script, slurmScript({ ...OPTS, node: stub, projectDir: root }));
+    const child = spawn("bash", [script], {
+      env: { ...process.env, SLURM_ARRAY_TASK_ID: "5" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    for (let i = 0; i < 200 && !out.includes("started"); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    child.kill("SIGTERM"); // the shell only, as --signal=B:TERM does
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    expect(out).toContain("senet-lab: SIGTERM (time limit near, or scancel): checkpointing");
+    expect(out).toContain("checkpointed");
+    expect(out).toContain("run-one exited 4");
+    expect(code).toBe(4);
   });
 });
 
@@ -304,7 +336,7 @@ describe("submitSlurm", () => {
     expect(script).toBe(r.scriptText);
     expect(script).toContain("#SBATCH --array=1-3,5\n");
     expect(script).toContain("#SBATCH --time=30\n");
-    expect(script).toContain(`--out ${out}\n`);
+    expect(script).toContain(`--out ${out} &\n`);
     expect(fs.statSync(r.logDir).isDirectory()).toBe(true);
     // The tasks read a frozen copy of the spec, not the user's file.
     const copy = /run-one (\S+) --index/.exec(script)![1]!;

@@ -12,6 +12,7 @@ import { initBackend } from "../../src/backend/index.js";
 import { listCheckpoints } from "../../src/train/checkpoint.js";
 import { readRun } from "../../src/train/read.js";
 import { type RunSummary, runExperiment } from "../../src/train/run.js";
+import { summaryNumbers } from "../util/timing-free.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "senet-kill-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -30,10 +31,7 @@ const config = {
   seed: 11,
   backend: "cpu",
 };
-const outcome = (s: RunSummary) => {
-  const { imagesPerSec: _a, wallSeconds: _b, loopOverhead: _c, resumedFromEpoch: _d, ...rest } = s;
-  return rest;
-};
+const outcome = (s: RunSummary) => summaryNumbers(s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it("resumes after SIGKILL to the numbers of an uninterrupted run", async () => {

@@ -14,6 +14,7 @@ import { initBackend } from "../../src/backend/index.js";
 import { listCheckpoints } from "../../src/train/checkpoint.js";
 import { readRun } from "../../src/train/read.js";
 import { type EpochRecord, type RunSummary, runExperiment } from "../../src/train/run.js";
+import { epochNumbers, summaryNumbers } from "../util/timing-free.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "senet-train-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -36,22 +37,8 @@ const tiny = {
 };
 
 /** Metrics without the timing fields, which legitimately differ between runs. */
-const numbers = (ms: EpochRecord[]) =>
-  ms.map(
-    ({
-      imagesPerSec: _a,
-      seconds: _b,
-      trainSeconds: _c,
-      stepSeconds: _d,
-      evalSeconds: _e,
-      checkpointSeconds: _f,
-      ...rest
-    }) => rest,
-  );
-const outcome = (s: RunSummary) => {
-  const { imagesPerSec: _a, wallSeconds: _b, loopOverhead: _c, resumedFromEpoch: _d, ...rest } = s;
-  return rest;
-};
+const numbers = (ms: EpochRecord[]) => epochNumbers(ms);
+const outcome = (s: RunSummary) => summaryNumbers(s);
 
 describe("runExperiment", () => {
   let first: RunSummary;
