@@ -15,9 +15,9 @@
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs";
-import { fusedBatchNormalization } from "../src/backend/fused-batchnorm-layer.js";
 import { loadWasm } from "../src/backend/loaders.js";
 import { registerOnednnBackend } from "../src/backend/onednn.js";
+import { fusedBatchNormalization } from "../src/layers/fused-batch-normalization.js";
 import { createModel, presetConfig } from "../src/models/index.js";
 
 const argv = process.argv.slice(2);

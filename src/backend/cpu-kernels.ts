@@ -3,7 +3,6 @@
  * the input once per filter tap with strided, cache-hostile reads (~93% of a ResNet-20 step);
  * the im2col + matMul formulation (conv-grads.ts) runs through the cpu backend's blocked matMul.
  */
-import { registerStridedSliceGradient } from "./strided-slice-grad.js";
 import { installTrainingKernel, type TrainingKernelName } from "./training-kernels.js";
 
 /** Kernels replaced on the cpu backend (measured faster than the originals there). */
@@ -12,6 +11,4 @@ export const CPU_REPLACED_KERNELS: readonly TrainingKernelName[] = ["Conv2DBackp
 /** Replaces the cpu backend's slow Conv2DBackpropFilter. */
 export function registerCpuTrainingKernels(): void {
   for (const name of CPU_REPLACED_KERNELS) installTrainingKernel(name, "cpu");
-  // tfjs has no StridedSlice gradient; the option-A shortcut needs one (strided-slice-grad.ts).
-  registerStridedSliceGradient();
 }

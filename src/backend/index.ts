@@ -7,10 +7,13 @@
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { BackendUnavailableError, ConfigError, quote } from "../errors.js";
+import { registerExtraGradients } from "../ops/index.js";
 import { loadCpu, loadOnednn, loadTensorflow, loadWasm } from "./loaders.js";
+import type { LoadedBackend } from "./types.js";
 
 // The native oneDNN backend and the fused batch norm, so senet-lab/backend is the whole module.
 export * from "./onednn-api.js";
+export type { LoadedBackend } from "./types.js";
 
 /** Values accepted by SENET_LAB_BACKEND, fastest first after "auto". */
 export const BACKEND_CHOICES = ["auto", "tensorflow", "onednn", "wasm", "cpu"] as const;
@@ -18,14 +21,6 @@ export const BACKEND_CHOICES = ["auto", "tensorflow", "onednn", "wasm", "cpu"] a
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 /** A backend that actually runs tensors. */
 export type BackendName = Exclude<BackendChoice, "auto">;
-
-/** What a loader reports once its tfjs backend is registered. */
-export interface LoadedBackend {
-  /** Name under which tfjs knows the backend ("tensorflow", "onednn", "wasm", "cpu"). */
-  tfBackend: string;
-  /** One line on what runs: library and version, threads. */
-  detail: string;
-}
 
 /** The outcome of backend selection, recorded with every result. */
 export interface BackendInfo extends LoadedBackend {
@@ -81,6 +76,9 @@ export async function probeBackend(
   const have = loaded.get(name);
   if (have) return { ok: true, loaded: have };
   try {
+    // Gradients are global in tfjs: ours are registered here, for whichever loader runs, so
+    // that no backend can miss one.
+    registerExtraGradients();
     const l = await LOADERS[name](threadCount());
     loaded.set(name, l);
     return { ok: true, loaded: l };

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { LoadedBackend } from "./index.js";
+import type { LoadedBackend } from "./types.js";
 
 const require = createRequire(import.meta.url);
 

@@ -9,7 +9,7 @@
  * tfjs keeps one gradient per kernel name for all backends, hence the wrap-and-delegate.
  */
 import * as tf from "@tensorflow/tfjs";
-import { activeOnednnBackend } from "./onednn.js";
+import { activeOnednnBackend } from "./onednn-backend.js";
 import type { NativeBackend } from "./onednn-kernels/index.js";
 import { alloc, contiguousBlock, f32 } from "./onednn-kernels/util.js";
 

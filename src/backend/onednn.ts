@@ -6,13 +6,12 @@
  * kernel does not cover (NCHW, prelu, partial batch broadcasting) run the cpu kernel.
  */
 import * as tf from "@tensorflow/tfjs";
-import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
-import type { LoadedBackend } from "./index.js";
 import { registerNativeGradients } from "./native-grads.js";
-import { loadAddon, type OnednnAddon } from "./onednn-addon.js";
-import { NATIVE_KERNELS, type NativeBackend } from "./onednn-kernels/index.js";
-import { noteEscaped, noteStored, recycle } from "./onednn-kernels/util.js";
-import { registerStridedSliceGradient } from "./strided-slice-grad.js";
+import { loadAddon } from "./onednn-addon.js";
+import { ONEDNN_BACKEND, OnednnBackend } from "./onednn-backend.js";
+import { NATIVE_KERNELS } from "./onednn-kernels/index.js";
+import { trainingKernelConfigs } from "./onednn-kernels/training.js";
+import type { LoadedBackend } from "./types.js";
 
 export {
   ADDON_PATH,
@@ -22,59 +21,7 @@ export {
   nativeBuildStatus,
   type OnednnAddon,
 } from "./onednn-addon.js";
-
-/** Name under which tfjs knows the backend. */
-export const ONEDNN_BACKEND = "onednn";
-
-type DataId = object;
-type Values = Parameters<MathBackendCPU["write"]>[0];
-
-/**
- * The cpu backend with the addon attached, so native kernels can reach it, and with its
- * storage hooks feeding the output pool (onednn-kernels/util.ts): an array goes back to the
- * pool when its tensor is disposed, unless it was read out or is shared, which these hooks see.
- */
-export class OnednnBackend extends MathBackendCPU {
-  /** The loaded native addon. */
-  readonly addon: OnednnAddon;
-  constructor(addon: OnednnAddon) {
-    super();
-    this.addon = addon;
-  }
-
-  /** Stores values under a new dataId (every kernel output and tf.tensor() comes through here). */
-  override write(values: Values, shape: number[], dtype: tf.DataType): DataId {
-    noteStored(values);
-    return super.write(values, shape, dtype);
-  }
-
-  /** Stores values moved in from another backend under an existing dataId. */
-  override move(
-    dataId: DataId,
-    values: Values,
-    shape: number[],
-    dtype: tf.DataType,
-    refCount: number,
-  ): void {
-    noteStored(values);
-    super.move(dataId, values, shape, dtype, refCount);
-  }
-
-  /** Hands a tensor's values out (dataSync, data, bufferSync): they may now live anywhere. */
-  override readSync(dataId: DataId): tf.backend_util.BackendValues {
-    const v = super.readSync(dataId);
-    noteEscaped(this.data.get(dataId)?.values);
-    return v;
-  }
-
-  /** Drops a reference; when the data goes, its array returns to the pool. */
-  override disposeData(dataId: DataId, force?: boolean): boolean {
-    const values = this.data.get(dataId)?.values;
-    const gone = super.disposeData(dataId, force);
-    if (gone && values !== undefined && !this.data.has(dataId)) recycle(values);
-    return gone;
-  }
-}
+export { activeOnednnBackend, ONEDNN_BACKEND, OnednnBackend } from "./onednn-backend.js";
 
 /** How often each native kernel ran natively and how often it fell back to the cpu kernel. */
 export type KernelCounts = Record<string, { native: number; fallback: number }>;
@@ -126,6 +73,8 @@ function registerKernels(): void {
       },
     });
   }
+  // Our training kernels (src/ops): the SGD step, training batch norm, moving statistics.
+  for (const cfg of trainingKernelConfigs(ONEDNN_BACKEND)) tf.registerKernel(cfg);
   kernelsRegistered = true;
 }
 
@@ -140,8 +89,6 @@ export async function registerOnednnBackend(threads: number): Promise<LoadedBack
   const addon = loadAddon();
   const inEffect = addon.setThreads(threads);
   registerKernels();
-  // tfjs has no StridedSlice gradient; the zoo's option-A shortcut needs one (idempotent).
-  registerStridedSliceGradient();
   registerNativeGradients();
   if (!tf.findBackendFactory(ONEDNN_BACKEND)) {
     // Priority 0: never chosen implicitly; initBackend selects it by name.
@@ -151,12 +98,4 @@ export async function registerOnednnBackend(threads: number): Promise<LoadedBack
     tfBackend: ONEDNN_BACKEND,
     detail: `${addon.version()}, ${inEffect} thread${inEffect === 1 ? "" : "s"}, native ${NATIVE_KERNEL_NAMES.length} kernels + fused batch norm`,
   };
-}
-
-/** The active backend as a native one, or undefined when "onednn" is not active. */
-export function activeOnednnBackend(): NativeBackend | undefined {
-  const b = tf.engine().backend as unknown;
-  return tf.getBackend() === ONEDNN_BACKEND && b instanceof OnednnBackend
-    ? (b as unknown as NativeBackend)
-    : undefined;
 }

@@ -6,12 +6,9 @@
  * Sum and Mean over the batch/spatial axes are generic index loops that took ~30% of a
  * ResNet-20 step, rewritten over broadcasting and XNNPACK pooling (broadcast-kernels.ts).
  */
-import { registerStridedSliceGradient } from "./strided-slice-grad.js";
 import { installTrainingKernel, TRAINING_KERNEL_NAMES } from "./training-kernels.js";
 
-/** Registers every kernel of TRAINING_KERNEL_NAMES for wasm, and the StridedSlice gradient. */
+/** Registers every kernel of TRAINING_KERNEL_NAMES for wasm. */
 export function registerWasmTrainingKernels(): void {
   for (const name of TRAINING_KERNEL_NAMES) installTrainingKernel(name, "wasm");
-  // tfjs has no StridedSlice gradient; the option-A shortcut needs one (strided-slice-grad.ts).
-  registerStridedSliceGradient();
 }

@@ -11,19 +11,9 @@ import { CIFAR_VARIANTS, loadCifar, missingCifarFiles } from "./cifar.js";
 import { loadMnistFormat, MNIST_FILES, missingMnistFiles } from "./mnist-format.js";
 import { DOWNLOADS, manualSteps } from "./sources.js";
 import { loadSynthetic } from "./synthetic.js";
-import type { RawDataset } from "./types.js";
+import type { DatasetName, RawDataset } from "./types.js";
 
-/** Every dataset name. */
-export const DATASET_NAMES = [
-  "fashion-mnist",
-  "fashion-mnist-mini",
-  "mnist",
-  "cifar10",
-  "cifar100",
-  "synthetic",
-] as const;
-/** A dataset name. */
-export type DatasetName = (typeof DATASET_NAMES)[number];
+export { DATASET_NAMES, type DatasetName } from "./types.js";
 
 /** Environment variable naming a root folder that holds one subfolder per dataset. */
 export const DATA_DIR_ENV = "SENET_LAB_DATA_DIR";

@@ -9,7 +9,7 @@ import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
 import { CIFAR_VARIANTS, missingCifarFiles } from "./cifar.js";
 import { missingMnistFiles } from "./mnist-format.js";
-import type { DatasetName } from "./registry.js";
+import type { DatasetName } from "./types.js";
 
 /** A published checksum of one file and who publishes it (named when a download fails it). */
 export interface Checksum {

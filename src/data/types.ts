@@ -1,4 +1,16 @@
-/** The in-memory shapes every dataset loader produces: raw uint8 pixels, never float tensors. */
+/** The in-memory shapes every dataset loader produces (raw uint8 pixels, never float tensors), and the dataset names. */
+
+/** Every dataset name. */
+export const DATASET_NAMES = [
+  "fashion-mnist",
+  "fashion-mnist-mini",
+  "mnist",
+  "cifar10",
+  "cifar100",
+  "synthetic",
+] as const;
+/** A dataset name. */
+export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** Images and labels of one split, kept as bytes (NHWC, row-major) so memory stays 1 byte/pixel. */
 export interface ImageSplit {

@@ -12,7 +12,7 @@
  * addition.)
  */
 import * as tf from "@tensorflow/tfjs";
-import { fusedBatchNormalization } from "../backend/fused-batchnorm-layer.js";
+import { fusedBatchNormalization } from "../layers/fused-batch-normalization.js";
 import type { INTEGRATIONS, ModelConfig, PLACEMENTS, STRIDE_INS } from "./config.js";
 import { GroupedConv2D } from "./grouped-conv.js";
 import { convInitializer, initMode } from "./init.js";

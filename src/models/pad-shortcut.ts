@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ConfigError, quote } from "../errors.js";
+import { registerStridedSliceGradient } from "../ops/strided-slice-grad.js";
 
 /** Arguments of PadShortcut. */
 export interface PadShortcutLayerArgs {
@@ -53,6 +54,9 @@ export class PadShortcut extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    // tfjs has no StridedSlice gradient: the layer that needs ours makes sure it is there,
+    // whichever backend (or none of ours) was set up.
+    registerStridedSliceGradient();
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const [b, h, w, c] = x.shape;

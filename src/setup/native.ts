@@ -9,7 +9,7 @@ import { SYSTEM_PIECES } from "./system.js";
 /** Builds the addon if the toolchain is present and the addon is not built; logs what it does. */
 export async function ensureNative(log: (line: string) => void): Promise<void> {
   if (process.env.SENET_LAB_SKIP_NATIVE === "1") return;
-  const { nativeBuildStatus, buildNative } = await import("../backend/onednn-addon.js");
+  const { nativeBuildStatus, buildNative } = await import("../backend/index.js");
   if (nativeBuildStatus().built) return;
   if (!SYSTEM_PIECES.find((p) => p.id === "native-toolchain")?.check()) return;
   log("senet-lab setup: building the native oneDNN backend (about a minute) ...");

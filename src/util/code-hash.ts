@@ -19,6 +19,7 @@ export const TRAINING_CODE_PATHS = [
   "src/train",
   "src/models",
   "src/layers",
+  "src/ops",
   "src/data",
   "src/backend",
   "native/src",

@@ -6,10 +6,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fusedBatchNormStats } from "../../src/backend/fused-batchnorm.js";
-import { fusedBatchNormalization } from "../../src/backend/fused-batchnorm-layer.js";
 import { nativeKernelCounts, resetNativeKernelCounts } from "../../src/backend/onednn.js";
+import { fusedBatchNormalization } from "../../src/layers/fused-batch-normalization.js";
 import { createModel } from "../../src/models/index.js";
+import { fusedBatchNormStats } from "../../src/ops/batch-norm-train.js";
 import { Sgd } from "../../src/train/sgd.js";
 import { NATIVE, randomArray, relDiff, setupOnednn } from "./onednn-support.js";
 

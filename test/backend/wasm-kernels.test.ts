@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { registerWasmTrainingKernels } from "../../src/backend/wasm-kernels.js";
+import { registerExtraGradients } from "../../src/ops/index.js";
 import {
   CONV_CASES,
   type ConvCase,
@@ -40,6 +41,8 @@ beforeAll(async () => {
   await tf.setBackend("wasm");
   await tf.ready();
   registerWasmTrainingKernels();
+  // What initBackend registers for every backend (this file sets wasm up by hand).
+  registerExtraGradients();
 });
 
 describe("wasm training kernels", () => {

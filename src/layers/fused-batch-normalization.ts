@@ -1,13 +1,13 @@
 /**
  * FusedBatchNormalization: tf.layers.batchNormalization with the same arguments, weights
  * (gamma, beta, moving_mean, moving_variance), config and inference path, whose training path
- * runs fusedBatchNorm (one native forward and one native backward on the onednn backend).
+ * runs fusedBatchNorm (one kernel forward and one backward where the backend registers them:
+ * onednn), then the moving statistics through the movingAverage op.
  * Only channels-last normalisation (axis -1 / last) is fused; other axes use tfjs's own path.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fusedBatchNorm } from "./fused-batchnorm.js";
-import { activeOnednnBackend } from "./onednn.js";
-import { f32 } from "./onednn-kernels/util.js";
+import { fusedBatchNorm } from "../ops/batch-norm-train.js";
+import { movingAverage } from "../ops/moving-average.js";
 
 /** Arguments: exactly tf.layers.batchNormalization's (axis, momentum, epsilon, center, scale, initializers, regularizers, constraints) with the same defaults (-1, 0.99, 1e-3, true, true, zeros/ones/zeros/ones). */
 export type FusedBatchNormalizationLayerArgs = NonNullable<
@@ -58,28 +58,11 @@ export class FusedBatchNormalization extends BatchNormalizationBase {
       const beta = self.beta ? self.beta.read() : tf.zeros([c]);
       const { y, mean, variance } = fusedBatchNorm(x, gamma, beta, self.epsilon);
       // tfjs's update: moving -= (moving - batch) * (1 - momentum), batch variance biased.
-      const nb = activeOnednnBackend();
-      const k = Math.fround(1 - self.momentum);
       for (const [v, batch] of [
         [self.movingMean, mean],
         [self.movingVariance, variance],
       ] as const) {
-        tf.tidy(() => {
-          const orig = v.read();
-          const ov = nb && f32(nb, orig);
-          const bv = nb && f32(nb, batch);
-          if (ov && bv && ov.length === bv.length) {
-            // C values in a JS loop, rounded as the three float32 kernels round: six kernel
-            // calls fewer per layer and step.
-            const out = new Float32Array(ov.length);
-            for (let i = 0; i < out.length; i++) {
-              out[i] = ov[i]! - Math.fround(Math.fround(ov[i]! - bv[i]!) * k);
-            }
-            v.write(tf.tensor(out, orig.shape, "float32"));
-          } else {
-            v.write(tf.sub(orig, tf.mul(tf.sub(orig, batch), 1 - self.momentum)));
-          }
-        });
+        tf.tidy(() => v.write(movingAverage(v.read(), batch, self.momentum)));
       }
       return y;
     });

@@ -1,7 +1,7 @@
 /** The StridedSlice gradient tfjs lacks, against hand-computed scatters. */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { registerStridedSliceGradient } from "../../src/backend/strided-slice-grad.js";
+import { registerStridedSliceGradient } from "../../src/ops/strided-slice-grad.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

@@ -5,12 +5,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fusedBatchNorm, fusedBatchNormStats } from "../../src/backend/fused-batchnorm.js";
+import { ConfigError } from "../../src/errors.js";
 import {
   FusedBatchNormalization,
   fusedBatchNormalization,
-} from "../../src/backend/fused-batchnorm-layer.js";
-import { ConfigError } from "../../src/errors.js";
+} from "../../src/layers/fused-batch-normalization.js";
+import { fusedBatchNorm, fusedBatchNormStats } from "../../src/ops/batch-norm-train.js";
 import {
   type Input,
   input,
@@ -19,7 +19,7 @@ import {
   relDiff,
   runOn,
   setupOnednn,
-} from "./onednn-support.js";
+} from "../backend/onednn-support.js";
 
 const EPS = 1e-3;
 

@@ -1,14 +1,18 @@
 /**
  * Training-mode batch normalisation over every axis but the last, as one op with its own
- * gradient: oneDNN's forward-training and backward primitives when the onednn backend is
- * active, the same formulas in tf ops elsewhere. Returns the batch mean and biased variance
- * too, for the layer's moving statistics (they carry no gradient).
+ * gradient: the BATCH_NORM_TRAIN kernel and its gradient kernel where the backend registers
+ * them (onednn: oneDNN's forward-training and backward primitives), the same formulas in tf
+ * ops elsewhere. Returns the batch mean and biased variance too, for the layer's moving
+ * statistics (they carry no gradient).
  */
 import * as tf from "@tensorflow/tfjs";
 import { ConfigError, quote } from "../errors.js";
-import { activeOnednnBackend } from "./onednn.js";
-import type { NativeBackend } from "./onednn-kernels/index.js";
-import { alloc } from "./onednn-kernels/util.js";
+import { hasKernel, runKernel } from "./dispatch.js";
+import {
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  type BatchNormTrainAttrs,
+} from "./kernel-names.js";
 
 /** What fusedBatchNorm returns. */
 export interface FusedBatchNormResult {
@@ -25,13 +29,6 @@ const stats = { nativeForward: 0, nativeBackward: 0, opsForward: 0, opsBackward:
 /** How many fusedBatchNorm passes ran natively and how many in tf ops (for tests and profiles). */
 export function fusedBatchNormStats(): Readonly<typeof stats> {
   return { ...stats };
-}
-
-/** The float32 array behind a tensor on the native backend, or undefined if it is elsewhere. */
-function nativeValues(backend: NativeBackend, t: tf.Tensor): Float32Array | undefined {
-  if (t.dtype !== "float32" || !backend.data.has(t.dataId)) return undefined;
-  const v = backend.data.get(t.dataId).values;
-  return v instanceof Float32Array ? v : undefined;
 }
 
 function validate(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): number {
@@ -94,71 +91,69 @@ export function fusedBatchNorm(
   beta: tf.Tensor,
   epsilon = 1e-3,
 ): FusedBatchNormResult {
-  const c = validate(x, gamma, beta, epsilon);
-  const rows = x.size / c;
-  const backend = activeOnednnBackend();
-  const xv = backend && nativeValues(backend, x);
-  const gv = backend && nativeValues(backend, gamma);
-  const bv = backend && nativeValues(backend, beta);
-
-  let mean: tf.Tensor1D;
-  let variance: tf.Tensor1D;
-  let yValues: Float32Array | undefined;
-  if (backend && xv && gv && bv) {
-    yValues = alloc(x.size);
-    const m = new Float32Array(c);
-    const v = new Float32Array(c);
-    backend.addon.batchNormForward(xv, gv, bv, yValues, m, v, [rows, c, x.shape[0]], epsilon);
-    mean = tf.tensor1d(m);
-    variance = tf.tensor1d(v);
+  validate(x, gamma, beta, epsilon);
+  if (hasKernel(BATCH_NORM_TRAIN) && gamma.dtype === "float32" && beta.dtype === "float32") {
+    registerBatchNormGradient();
+    const attrs: BatchNormTrainAttrs = { epsilon };
+    const [y, mean, variance] = runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, attrs);
     stats.nativeForward++;
-  } else {
-    stats.opsForward++;
-    const axes = [...Array(x.rank - 1).keys()];
-    const mo = tf.tidy(() => {
-      const r = tf.moments(x, axes);
-      return [r.mean, r.variance];
-    });
-    mean = mo[0] as tf.Tensor1D;
-    variance = mo[1] as tf.Tensor1D;
+    return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   }
-
+  stats.opsForward++;
+  const axes = [...Array(x.rank - 1).keys()];
+  const [mean, variance] = tf.tidy(() => {
+    const r = tf.moments(x, axes);
+    return [r.mean as tf.Tensor1D, r.variance as tf.Tensor1D];
+  });
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, gIn, bIn] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
-    const value = yValues
-      ? tf.tensor(yValues, xIn.shape)
-      : tf.batchNorm(xIn, mean, variance, bIn, gIn as tf.Tensor1D, epsilon);
-    save([xIn, gIn, mean, variance]);
+    const value = tf.batchNorm(xIn!, mean!, variance!, bIn, gIn as tf.Tensor1D, epsilon);
+    save([xIn!, gIn!, mean!, variance!]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [sx, sg, sm, sv] = saved;
-      const nb = activeOnednnBackend();
-      const vals = nb && [dy, sx, sg, sm, sv].map((t) => nativeValues(nb, t));
-      if (nb && vals?.every((v) => v !== undefined)) {
-        const [dyv, sxv, sgv, smv, svv] = vals as Float32Array[];
-        const dx = alloc(sx.size);
-        const dg = new Float32Array(c);
-        const db = new Float32Array(c);
-        nb.addon.batchNormBackward(
-          sxv,
-          dyv,
-          sgv,
-          smv,
-          svv,
-          dx,
-          dg,
-          db,
-          [rows, c, x.shape[0]],
-          epsilon,
-        );
-        stats.nativeBackward++;
-        return [tf.tensor(dx, sx.shape), tf.tensor1d(dg), tf.tensor1d(db)];
-      }
       stats.opsBackward++;
-      return backwardOps(dy, sx, sg, sm, sv, epsilon);
+      return backwardOps(dy, sx!, sg!, sm!, sv!, epsilon);
     };
     return { value, gradFunc };
   });
-  const y = op(x, gamma, beta);
-  return { y, mean, variance };
+  return { y: op(x, gamma, beta), mean: mean!, variance: variance! };
+}
+
+let gradientRegistered = false;
+
+/**
+ * The gradient of BATCH_NORM_TRAIN (idempotent): its gradient kernel on the backend that ran
+ * the forward, tf ops if that backend lacks it. Only y carries a gradient.
+ */
+export function registerBatchNormGradient(): void {
+  if (gradientRegistered) return;
+  tf.registerGradient({
+    kernelName: BATCH_NORM_TRAIN,
+    inputsToSave: ["x", "gamma"],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const dy = Array.isArray(dys) ? dys[0]! : dys;
+      const [x, gamma, mean, variance] = saved as tf.Tensor[];
+      const epsilon = Number((attrs as unknown as BatchNormTrainAttrs).epsilon);
+      // All three in one pass, now: tfjs calls each input's closure inside its own tidy,
+      // which would dispose the other two if the first closure made them.
+      let grads: tf.Tensor[];
+      if (hasKernel(BATCH_NORM_TRAIN_GRAD)) {
+        const g: BatchNormTrainAttrs = { epsilon };
+        grads = runKernel(
+          BATCH_NORM_TRAIN_GRAD,
+          { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! },
+          g,
+        );
+        stats.nativeBackward++;
+      } else {
+        grads = backwardOps(dy, x!, gamma!, mean!, variance!, epsilon);
+        stats.opsBackward++;
+      }
+      const [dx, dgamma, dbeta] = grads;
+      return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+    },
+  });
+  gradientRegistered = true;
 }

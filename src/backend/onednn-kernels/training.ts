@@ -1,0 +1,116 @@
+/**
+ * The onednn backend's implementations of our training kernels (src/ops/kernel-names.ts): the
+ * SGD step in one native pass per weight, training batch norm forward and backward as oneDNN
+ * primitives, and the moving-statistic update as one loop over C values. Each replaces several
+ * tfjs kernels per weight or layer and step; the ops run tf ops on backends without them.
+ */
+import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs";
+import {
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  type BatchNormTrainAttrs,
+  MOVING_AVERAGE,
+  type MovingAverageAttrs,
+  SGD_UPDATE,
+  type SgdUpdateAttrs,
+} from "../../ops/kernel-names.js";
+import { alloc, f32, type NativeBackend, output } from "./util.js";
+
+type Inputs = Record<string, TensorInfo | undefined | null>;
+
+/** The float32 storage of each named input; throws naming the first that has none. */
+function values(kernel: string, backend: NativeBackend, inputs: Inputs, names: string[]) {
+  return names.map((n) => {
+    const v = f32(backend, inputs[n]);
+    if (!v) throw new Error(`${kernel}: input ${n} is not a float32 tensor of this backend`);
+    return v;
+  });
+}
+
+/** SGD_UPDATE: new weight (and buffer) arrays from w, g and b in one addon call. */
+const sgdUpdate: KernelFunc = ({ inputs, backend, attrs }) => {
+  const nb = backend as NativeBackend;
+  const a = attrs as unknown as SgdUpdateAttrs;
+  const [wv, gv] = values(SGD_UPDATE, nb, inputs as Inputs, ["w", "g"]);
+  const b = (inputs as Inputs).b;
+  const bv = b ? values(SGD_UPDATE, nb, inputs as Inputs, ["b"])[0]! : null;
+  const wOut = alloc(wv!.length);
+  const bOut = bv ? alloc(bv.length) : null;
+  nb.addon.sgdUpdate(wv!, bv, gv!, wOut, bOut, [
+    a.lr,
+    a.momentum,
+    a.weightDecay,
+    a.nesterov ? 1 : 0,
+  ]);
+  const w = (inputs as Inputs).w!;
+  const out = [output(nb, [...w.shape], wOut)];
+  if (b && bOut) out.push(output(nb, [...b.shape], bOut));
+  return out;
+};
+
+/** [rows, C, N] of an x shaped [N, ..., C], as the addon's batch-norm passes take it. */
+function bnShape(x: TensorInfo): [number, number, number] {
+  const c = x.shape[x.shape.length - 1]!;
+  const size = x.shape.reduce((p, d) => p * d, 1);
+  return [size / c, c, x.shape[0]!];
+}
+
+/** BATCH_NORM_TRAIN: y, batch mean and biased variance in one oneDNN forward-training pass. */
+const batchNormTrain: KernelFunc = ({ inputs, backend, attrs }) => {
+  const nb = backend as NativeBackend;
+  const { epsilon } = attrs as unknown as BatchNormTrainAttrs;
+  const [xv, gv, bv] = values(BATCH_NORM_TRAIN, nb, inputs as Inputs, ["x", "gamma", "beta"]);
+  const x = (inputs as Inputs).x!;
+  const shape = bnShape(x);
+  const y = alloc(xv!.length);
+  const mean = new Float32Array(shape[1]);
+  const variance = new Float32Array(shape[1]);
+  nb.addon.batchNormForward(xv!, gv!, bv!, y, mean, variance, shape, epsilon);
+  return [
+    output(nb, [...x.shape], y),
+    output(nb, [shape[1]], mean),
+    output(nb, [shape[1]], variance),
+  ];
+};
+
+/** BATCH_NORM_TRAIN_GRAD: dx, dgamma, dbeta in one oneDNN backward pass. */
+const batchNormTrainGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const nb = backend as NativeBackend;
+  const { epsilon } = attrs as unknown as BatchNormTrainAttrs;
+  const [dyv, xv, gv, mv, vv] = values(BATCH_NORM_TRAIN_GRAD, nb, inputs as Inputs, [
+    "dy",
+    "x",
+    "gamma",
+    "mean",
+    "variance",
+  ]);
+  const x = (inputs as Inputs).x!;
+  const shape = bnShape(x);
+  const dx = alloc(xv!.length);
+  const dg = new Float32Array(shape[1]);
+  const db = new Float32Array(shape[1]);
+  nb.addon.batchNormBackward(xv!, dyv!, gv!, mv!, vv!, dx, dg, db, shape, epsilon);
+  return [output(nb, [...x.shape], dx), output(nb, [shape[1]], dg), output(nb, [shape[1]], db)];
+};
+
+/** MOVING_AVERAGE: C values in a JS loop, rounded as tfjs's three float32 kernels round. */
+const movingAverage: KernelFunc = ({ inputs, backend, attrs }) => {
+  const nb = backend as NativeBackend;
+  const [ov, bv] = values(MOVING_AVERAGE, nb, inputs as Inputs, ["moving", "batch"]);
+  const k = Math.fround(1 - (attrs as unknown as MovingAverageAttrs).momentum);
+  const out = new Float32Array(ov!.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = ov![i]! - Math.fround(Math.fround(ov![i]! - bv![i]!) * k);
+  }
+  return output(nb, [...(inputs as Inputs).moving!.shape], out);
+};
+
+/** Our training kernels for the backend named `backendName` (onednn). */
+export function trainingKernelConfigs(backendName: string): KernelConfig[] {
+  return [
+    { kernelName: SGD_UPDATE, backendName, kernelFunc: sgdUpdate },
+    { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: batchNormTrain },
+    { kernelName: BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: batchNormTrainGrad },
+    { kernelName: MOVING_AVERAGE, backendName, kernelFunc: movingAverage },
+  ];
+}

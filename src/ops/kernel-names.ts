@@ -1,0 +1,53 @@
+/**
+ * Our own tfjs kernels: their names, inputs and attributes, in one place shared by the ops that
+ * run them (this folder) and the backends that implement them (src/backend). A backend that
+ * registers a kernel under one of these names gets it used; on every other backend the op runs
+ * the same arithmetic in tf ops. So train/, models/ and layers/ reach the native code only
+ * through tfjs's kernel registry, as tfjs-core's own ops do.
+ */
+
+/** One SGD-with-momentum step of one weight: inputs {w, g, b?}, outputs [w', b'?]. */
+export const SGD_UPDATE = "SenetSgdUpdate";
+/** Attributes of SGD_UPDATE (torch.optim.SGD's update with dampening 0). */
+export interface SgdUpdateAttrs {
+  /** Learning rate of this step. */
+  lr: number;
+  /** Momentum μ (0: no buffer). */
+  momentum: number;
+  /** L2 weight decay of this weight (0 for weights that take none). */
+  weightDecay: number;
+  /** Nesterov momentum. */
+  nesterov: boolean;
+}
+
+/**
+ * Training-mode batch norm over every axis but the last: inputs {x, gamma, beta}, outputs
+ * [y, mean, variance] (batch mean and biased variance, for the moving statistics).
+ */
+export const BATCH_NORM_TRAIN = "SenetBatchNormTrain";
+/** Its gradient: inputs {dy, x, gamma, mean, variance}, outputs [dx, dgamma, dbeta]. */
+export const BATCH_NORM_TRAIN_GRAD = "SenetBatchNormTrainGrad";
+/** Attributes of BATCH_NORM_TRAIN and BATCH_NORM_TRAIN_GRAD. */
+export interface BatchNormTrainAttrs {
+  /** Added to the variance before the square root. */
+  epsilon: number;
+}
+
+/**
+ * The moving-statistic update of a batch-norm layer, as tfjs-layers writes it:
+ * moving − (moving − batch)·(1 − momentum). Inputs {moving, batch}, output [moving'].
+ */
+export const MOVING_AVERAGE = "SenetMovingAverage";
+/** Attributes of MOVING_AVERAGE. */
+export interface MovingAverageAttrs {
+  /** The layer's momentum (tfjs-layers' convention: the weight of the old value). */
+  momentum: number;
+}
+
+/** Every kernel name above: a backend registers some or all of them. */
+export const CUSTOM_KERNEL_NAMES = [
+  SGD_UPDATE,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  MOVING_AVERAGE,
+] as const;
