@@ -90,6 +90,12 @@ export class PreemptedError extends SenetLabError {
   }
 }
 
+/**
+ * An invariant of senet-lab or of tfjs's registries broke (a kernel input missing, a gradient
+ * to wrap absent): a bug to report, not a user mistake; the message names what was expected.
+ */
+export class InternalError extends SenetLabError {}
+
 /** Exit status of a process whose run was preempted (PreemptedError): checkpointed, to resume. */
 export const EXIT_PREEMPTED = 4;
 

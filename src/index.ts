@@ -55,6 +55,7 @@ export {
   ConfigError,
   CorruptFileError,
   DatasetError,
+  InternalError,
   NotebookError,
   OutputPathError,
   SenetLabError,

@@ -20,6 +20,7 @@
  * ops are neither taped nor profiled separately; all intermediates are disposed by `tf.tidy`.
  */
 import * as tf from "@tensorflow/tfjs";
+import { ConfigError } from "../errors.js";
 
 type Pad =
   | "valid"
@@ -169,7 +170,9 @@ export function dilateSpatial(x: tf.Tensor4D, rh: number, rw: number): tf.Tensor
  */
 function noDilation(g: Geometry, kernel: string): void {
   if (g.dh !== 1 || g.dw !== 1) {
-    throw new Error(`${kernel}: dilations > 1 are not supported in gradients (as in tfjs)`);
+    throw new ConfigError(
+      `${kernel}: dilations must be 1 in gradients (as in tfjs); got [${g.dh}, ${g.dw}]`,
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { BackendUnavailableError } from "../errors.js";
 import type { LoadedBackend } from "./types.js";
 
 const require = createRequire(import.meta.url);
@@ -48,7 +49,7 @@ export async function loadTensorflow(): Promise<LoadedBackend> {
       );
     }
   }
-  throw new Error(
+  throw new BackendUnavailableError(
     failures.length > 0
       ? failures.join("; ")
       : "@tensorflow/tfjs-node(-gpu) not installed (its install downloads libtensorflow, which needs internet)",

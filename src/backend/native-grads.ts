@@ -9,6 +9,7 @@
  * tfjs keeps one gradient per kernel name for all backends, hence the wrap-and-delegate.
  */
 import * as tf from "@tensorflow/tfjs";
+import { InternalError } from "../errors.js";
 import { activeOnednnBackend } from "./onednn-backend.js";
 import type { NativeBackend } from "./onednn-kernels/index.js";
 import { alloc, contiguousBlock, f32 } from "./onednn-kernels/util.js";
@@ -88,7 +89,7 @@ function ofX(
 
 function wrap(name: string, native: NativeGrad): void {
   const original = tf.getGradient(name);
-  if (!original) throw new Error(`tfjs has no gradient for ${name} to wrap`);
+  if (!original) throw new InternalError(`tfjs has no gradient for ${name} to wrap`);
   const tfjs: GradFunc = original.gradFunc;
   tf.registerGradient({
     ...original,

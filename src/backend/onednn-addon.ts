@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { BackendUnavailableError } from "../errors.js";
 import { nativeSourceHash } from "./native-source-hash.mjs";
 
 const require = createRequire(import.meta.url);
@@ -244,7 +245,7 @@ export function loadAddon(): OnednnAddon {
   if (addon) return addon;
   if (!existsSync(ADDON_PATH)) {
     const why = recordedReason() ?? "the build has not run";
-    throw new Error(
+    throw new BackendUnavailableError(
       `the oneDNN addon is not built (${why}); build it with \`npm run build:native\` or \`senet-lab setup\``,
     );
   }
@@ -252,14 +253,16 @@ export function loadAddon(): OnednnAddon {
   // here on SE-ResNet-20 training steps: 20% faster than OMP_WAIT_POLICY=passive on the idle
   // machine, and no slower with a busy process beside it; a user's OMP_WAIT_POLICY is honoured.
   const stale = staleReason();
-  if (stale) throw new Error(stale);
+  if (stale) throw new BackendUnavailableError(stale);
   try {
     addon = require(ADDON_PATH) as OnednnAddon;
     loadError = undefined;
     return addon;
   } catch (err) {
     loadError = err instanceof Error ? err.message : String(err);
-    throw new Error(`the oneDNN addon does not load: ${loadError}`);
+    throw new BackendUnavailableError(`the oneDNN addon does not load: ${loadError}`, {
+      cause: err,
+    });
   }
 }
 

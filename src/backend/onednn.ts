@@ -6,6 +6,7 @@
  * kernel does not cover (NCHW, prelu, partial batch broadcasting) run the cpu kernel.
  */
 import * as tf from "@tensorflow/tfjs";
+import { ConfigError, InternalError, quote } from "../errors.js";
 import { registerNativeGradients } from "./native-grads.js";
 import { loadAddon } from "./onednn-addon.js";
 import { ONEDNN_BACKEND, OnednnBackend } from "./onednn-backend.js";
@@ -49,7 +50,8 @@ let kernelsRegistered = false;
 function registerKernels(): void {
   if (kernelsRegistered) return;
   const cpuKernels = tf.getKernelsForBackend("cpu");
-  if (cpuKernels.length === 0) throw new Error("the tfjs cpu backend's kernels are not registered");
+  if (cpuKernels.length === 0)
+    throw new InternalError("the tfjs cpu backend's kernels are not registered");
   for (const cfg of cpuKernels) {
     const native = NATIVE_KERNELS[cfg.kernelName];
     if (!native) {
@@ -84,7 +86,7 @@ function registerKernels(): void {
  */
 export async function registerOnednnBackend(threads: number): Promise<LoadedBackend> {
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new Error(`threads must be a positive integer; got ${threads}`);
+    throw new ConfigError(`threads must be a positive integer; got ${quote(threads)}`);
   }
   const addon = loadAddon();
   const inEffect = addon.setThreads(threads);

@@ -5,6 +5,7 @@
  * wasm and cpu loaders use. A replaced kernel's original is kept so tests can compare with it.
  */
 import * as tf from "@tensorflow/tfjs";
+import { InternalError } from "../errors.js";
 import { reduceByAvgPool, tileByBroadcast } from "./broadcast-kernels.js";
 import {
   type ConvFilterGradArgs,
@@ -42,7 +43,7 @@ function withTensors<T>(inputs: KernelInputs, names: string[], fn: (...t: tf.Ten
   const owned: tf.Tensor[] = [];
   const ts = names.map((name) => {
     const info = inputs[name];
-    if (!info) throw new Error(`kernel input ${name} missing`);
+    if (!info) throw new InternalError(`kernel input ${name} missing`);
     if (info instanceof tf.Tensor) return info as tf.Tensor4D;
     const t = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
     owned.push(t);
@@ -81,7 +82,8 @@ const FIXED_FUNCS: Partial<Record<TrainingKernelName, tf.KernelFunc>> = {
 /** Runs the kernel that was registered before ours (fallback for cases we do not rewrite). */
 function fallback(name: string, backendName: string, args: Parameters<tf.KernelFunc>[0]) {
   const original = originals.get(`${backendName}/${name}`);
-  if (!original) throw new Error(`${name}: no original ${backendName} kernel to fall back to`);
+  if (!original)
+    throw new InternalError(`${name}: no original ${backendName} kernel to fall back to`);
   return original.kernelFunc(args);
 }
 
@@ -175,7 +177,7 @@ export function runKernelConfig(
   attrs: Record<string, unknown>,
 ): tf.Tensor {
   const backend = tf.findBackend(config.backendName);
-  if (!backend) throw new Error(`backend ${config.backendName} is not registered`);
+  if (!backend) throw new InternalError(`backend ${config.backendName} is not registered`);
   const out = config.kernelFunc({
     inputs,
     backend,

@@ -4,6 +4,7 @@
  * first step, RSS may wobble (allocator, JIT) but not grow with the step count.
  */
 import * as tf from "@tensorflow/tfjs";
+import { ConfigError, quote } from "../errors.js";
 import { rssMiB } from "./measure.js";
 
 /** What a leak check measured. */
@@ -35,7 +36,7 @@ export async function runLeakCheck(
   meta: { model: string; batch: number },
 ): Promise<LeakCheckResult> {
   if (!Number.isInteger(steps) || steps < 2)
-    throw new Error(`leak check needs >= 2 steps; got ${steps}`);
+    throw new ConfigError(`leak check needs an integer >= 2 steps; got ${quote(steps)}`);
   const t0 = performance.now();
   const every = Math.max(1, Math.floor(steps / 20));
   const refStep = Math.max(1, Math.floor(steps / 10));

@@ -4,6 +4,7 @@
  * per-workload peak RSS on Linux (VmHWM reset through /proc/self/clear_refs).
  */
 import fs from "node:fs";
+import { ConfigError } from "../errors.js";
 
 /** How many times to run a workload and for how long. */
 export interface MeasurePlan {
@@ -60,7 +61,8 @@ function quantile(sorted: number[], q: number): number {
 
 /** Median, range and relative IQR of timings (throws on an empty list). */
 export function timingStats(times: readonly number[]): TimingStats {
-  if (times.length === 0) throw new Error("timingStats needs at least one timing");
+  if (times.length === 0)
+    throw new ConfigError("timingStats needs at least one timing; got an empty list");
   const s = [...times].sort((a, b) => a - b);
   const median = quantile(s, 0.5);
   return {

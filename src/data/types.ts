@@ -1,5 +1,7 @@
 /** The in-memory shapes every dataset loader produces (raw uint8 pixels, never float tensors), and the dataset names. */
 
+import { DatasetError } from "../errors.js";
+
 /** Every dataset name. */
 export const DATASET_NAMES = [
   "fashion-mnist",
@@ -44,7 +46,7 @@ export function makeSplit(
 ): ImageSplit {
   const per = shape[0] * shape[1] * shape[2];
   if (images.length !== labels.length * per) {
-    throw new Error(
+    throw new DatasetError(
       `images hold ${images.length} bytes but ${labels.length} labels × ${per} bytes/image = ${labels.length * per}`,
     );
   }

@@ -6,6 +6,7 @@
  * Backend-independent (gradients are not per backend); registering twice is harmless.
  */
 import * as tf from "@tensorflow/tfjs";
+import { ConfigError, quote } from "../errors.js";
 
 /** Inserts (stride − 1) zeros after each element along `axis`. */
 function dilateAxis(t: tf.Tensor, axis: number, stride: number): tf.Tensor {
@@ -36,7 +37,9 @@ export function stridedSliceGrad(
   },
 ): tf.Tensor {
   if (attrs.ellipsisMask || attrs.newAxisMask) {
-    throw new Error("StridedSlice gradient: ellipsisMask and newAxisMask are not supported");
+    throw new ConfigError(
+      `StridedSlice gradient: ellipsisMask and newAxisMask must be 0; got ellipsisMask=${attrs.ellipsisMask}, newAxisMask=${attrs.newAxisMask}`,
+    );
   }
   const info = tf.slice_util.sliceInfo(
     xShape,
@@ -50,8 +53,8 @@ export function stridedSliceGrad(
     attrs.shrinkAxisMask ?? 0,
   );
   if (info.strides.some((s) => s <= 0)) {
-    throw new Error(
-      `StridedSlice gradient: only positive strides are supported; got ${info.strides}`,
+    throw new ConfigError(
+      `StridedSlice gradient: strides must be positive; got ${quote(info.strides)}`,
     );
   }
   return tf.tidy(() => {

@@ -26,6 +26,7 @@ const ROOT_VALUES = [
   "DEFAULT_POWER",
   "DatasetError",
   "EXCITATION_TYPES",
+  "InternalError",
   "ModelFileError",
   "NotebookError",
   "OutputPathError",

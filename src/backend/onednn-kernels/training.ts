@@ -5,6 +5,7 @@
  * tfjs kernels per weight or layer and step; the ops run tf ops on backends without them.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs";
+import { InternalError } from "../../errors.js";
 import {
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
@@ -22,7 +23,8 @@ type Inputs = Record<string, TensorInfo | undefined | null>;
 function values(kernel: string, backend: NativeBackend, inputs: Inputs, names: string[]) {
   return names.map((n) => {
     const v = f32(backend, inputs[n]);
-    if (!v) throw new Error(`${kernel}: input ${n} is not a float32 tensor of this backend`);
+    if (!v)
+      throw new InternalError(`${kernel}: input ${n} is not a float32 tensor of this backend`);
     return v;
   });
 }
