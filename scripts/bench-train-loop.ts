@@ -21,8 +21,8 @@ import { loadDataset } from "../src/data/dataset.js";
 import { createModel } from "../src/models/index.js";
 import { modelOverridesOf, resolveExperimentConfig } from "../src/train/config.js";
 import { crossEntropy } from "../src/train/loss.js";
-import { readRun } from "../src/train/read.js";
 import { runExperiment } from "../src/train/run.js";
+import { readRun } from "../src/train/run-folder.js";
 
 const { values } = parseArgs({
   options: {

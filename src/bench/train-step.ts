@@ -1,10 +1,11 @@
 /**
- * One benchmark training step on a tfjs LayersModel: forward in training mode, softmax
- * cross-entropy on fixed random labels, backward, SGD-with-momentum update, and a read of the
- * loss (which waits for the backend to finish). The same step PyTorch runs in torch_bench.py.
+ * One benchmark training step on a tfjs LayersModel: the training loop's own step
+ * (src/train/step.ts: forward in training mode, cross-entropy, backward, the loop's SGD with its
+ * weight-decay mask, and the loss read, which waits for the backend) on a fixed random batch with
+ * fixed random labels. The same step PyTorch runs in torch_bench.py.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Sgd } from "../train/sgd.js";
+import { trainStep, trainStepState } from "../train/step.js";
 
 /** Hyper-parameters of the benchmark's SGD step. */
 export interface SgdStepOptions {
@@ -14,6 +15,12 @@ export interface SgdStepOptions {
   lr: number;
   /** Momentum. */
   momentum: number;
+  /** Nesterov momentum (default false, as torch_bench.py's SGD). */
+  nesterov?: boolean;
+  /** Weight decay of conv/dense kernels (default 0, as torch_bench.py). */
+  weightDecay?: number;
+  /** Label smoothing of the loss (default 0: plain cross-entropy, as torch_bench.py). */
+  labelSmoothing?: number;
   /** Seed of the random batch and labels. */
   seed?: number;
 }
@@ -27,51 +34,28 @@ export interface SgdStep {
 }
 
 /**
- * Prepares a fixed random batch and the training loop's own SGD with momentum (src/train/sgd.ts,
- * the same update torch.optim.SGD makes) for `model`: the benchmark times what
- * `runExperiment` runs, not tfjs's optimizer.
+ * Prepares a fixed random batch and the training loop's step state (src/train/step.ts) for
+ * `model`: the benchmark times what `runExperiment` runs, not a copy of it.
  */
 export function makeSgdStep(model: tf.LayersModel, options: SgdStepOptions): SgdStep {
   const inShape = model.inputs[0]!.shape.slice(1) as number[];
   const classes = model.outputs[0]!.shape[1] as number;
   const seed = options.seed ?? 1;
   const x = tf.randomNormal([options.batch, ...inShape], 0, 1, "float32", seed);
-  const y = tf.tidy(() =>
-    tf.oneHot(
-      tf.randomUniform([options.batch], 0, classes, "int32", seed + 1) as tf.Tensor1D,
-      classes,
-    ),
-  );
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const sgd = new Sgd(
-    vars,
-    vars.map(() => false),
-    { momentum: options.momentum, nesterov: false, weightDecay: 0 },
-  );
+  const y = tf.randomUniform([options.batch], 0, classes, "int32", seed + 1) as tf.Tensor1D;
+  const st = trainStepState(model, {
+    momentum: options.momentum,
+    nesterov: options.nesterov ?? false,
+    weightDecay: options.weightDecay ?? 0,
+    labelSmoothing: options.labelSmoothing ?? 0,
+  });
   return {
     async step() {
-      const { value, grads } = tf.variableGrads(
-        () =>
-          tf.losses.softmaxCrossEntropy(
-            y,
-            model.apply(x, { training: true }) as tf.Tensor,
-          ) as tf.Scalar,
-        vars,
-      );
-      try {
-        sgd.apply(
-          vars.map((v) => grads[v.name]!),
-          options.lr,
-        );
-        return (await value.data())[0]!;
-      } finally {
-        value.dispose();
-        tf.dispose(grads);
-      }
+      return (await trainStep(st, x, y, options.lr)).loss;
     },
     dispose() {
       tf.dispose([x, y]);
-      sgd.dispose();
+      st.sgd.dispose();
     },
   };
 }

@@ -22,7 +22,7 @@ import { findReusable, indexFinishedRuns, wantedRunKey } from "../sweep/reuse.js
 import { checkSweep, runSweep, type SweepRunOutcome } from "../sweep/run-sweep.js";
 import { loadLatestCheckpoint } from "../train/checkpoint.js";
 import { modelOverridesOf, resolveExperimentConfig } from "../train/config.js";
-import { RUN_FILES } from "../train/run.js";
+import { RUN_FILES } from "../train/run-folder.js";
 import { runKey } from "../util/code-hash.js";
 import { PROJECT_ROOT, readJsonIfExists, writeJsonAtomic } from "../util/fs.js";
 import {

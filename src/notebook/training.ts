@@ -7,6 +7,7 @@
 import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
 import { presetFolderName } from "../experiments/presets.js";
+import { RUN_FILES } from "../train/run-folder.js";
 import { readJsonIfExists } from "../util/fs.js";
 
 /** The record the notebook library writes after each sweep (src/experiments/notebook.ts). */
@@ -139,8 +140,8 @@ export function summarizeTraining(runsFile: string, since?: string): TrainingSum
   for (const run of record.runs) {
     s.runs++;
     const dir = path.resolve(folder, String(run.dir ?? ""));
-    const env = readJsonSafe<EnvJson>(path.join(dir, "env.json"));
-    const summary = readJsonSafe<{ wallSeconds?: number }>(path.join(dir, "summary.json"));
+    const env = readJsonSafe<EnvJson>(path.join(dir, RUN_FILES.env));
+    const summary = readJsonSafe<{ wallSeconds?: number }>(path.join(dir, RUN_FILES.summary));
     const seconds = typeof summary?.wallSeconds === "number" ? summary.wallSeconds : 0;
     s.trainSeconds += seconds;
     if (!env || run.status === "failed") {

@@ -7,29 +7,31 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, CorruptFileError, quote } from "../errors.js";
+import { RUN_FILES } from "../train/run-folder.js";
 import {
   appendJsonl,
   PROJECT_ROOT,
   readJsonIfExists,
   readJsonl,
+  removeTempFiles,
   writeJsonAtomic,
 } from "../util/fs.js";
-import { pidAlive } from "../util/process.js";
 import type { SweepRun } from "./expand.js";
 import { checkSweepShape, type SweepSpec } from "./spec.js";
 
+// A run folder's names come from src/train/run-folder.ts, the one module that owns them.
 /** The name of the file a finished run writes last; its presence means "done". */
-export const SUMMARY_FILE = "summary.json";
+export const SUMMARY_FILE = RUN_FILES.summary;
 /** The resolved config a run writes first. */
-export const CONFIG_FILE = "config.json";
+export const CONFIG_FILE = RUN_FILES.config;
 /** One JSON record per epoch. */
-export const METRICS_FILE = "metrics.jsonl";
+export const METRICS_FILE = RUN_FILES.metrics;
 /** What training wrote about where it ran, including the code hash (`code.codeHash`). */
-export const ENV_FILE = "env.json";
+export const ENV_FILE = RUN_FILES.env;
 /** The final weights (saveModel format), written just before summary.json. */
-export const MODEL_DIR = "model";
+export const MODEL_DIR = RUN_FILES.model;
 /** The per-epoch checkpoints; a run that has any resumes rather than being reused. */
-export const CHECKPOINT_DIR = "checkpoint";
+export const CHECKPOINT_DIR = RUN_FILES.checkpoint;
 /** Written into a run folder whose results were copied from an identical finished run. */
 export const REUSED_FILE = "reused.json";
 
@@ -218,23 +220,10 @@ export function readManifest(outDir: string): SweepManifest {
  * in the sweep folder and its failure records; files of live writers are left alone.
  */
 export function removeDeadTempFiles(outDir: string): number {
-  let removed = 0;
-  for (const dir of [outDir, path.join(outDir, FAILURE_DIR)]) {
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
-      if (!m) continue;
-      if (pidAlive(Number(m[1]))) continue; // its writer is alive
-      fs.rmSync(path.join(dir, name), { force: true });
-      removed++;
-    }
-  }
-  return removed;
+  return (
+    removeTempFiles(outDir, { keepLive: true }) +
+    removeTempFiles(path.join(outDir, FAILURE_DIR), { keepLive: true })
+  );
 }
 
 /** A file-name-safe UTC timestamp, e.g. 2026-11-23T15-40-12-345Z, for names under DAMAGED_DIR. */

@@ -12,6 +12,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, quote } from "../errors.js";
+import { clearRunTempFiles } from "../train/run-folder.js";
 import { runKey, trainingCodeHash } from "../util/code-hash.js";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import type { SweepRun } from "./expand.js";
@@ -33,7 +34,6 @@ import {
   SUMMARY_FILE,
 } from "./layout.js";
 import { type LockInfo, tryLock } from "./lock.js";
-import { removeTempFiles } from "./run-one.js";
 
 /** A finished run found under a reuse root. */
 export interface ReuseCandidate {
@@ -274,7 +274,7 @@ export function tryReuse(
       };
     }
     if (hasCheckpoint(dest)) return { outcome: "train" };
-    removeTempFiles(dest);
+    clearRunTempFiles(dest);
     const record: ReusedRecord = {
       from: path.relative(index.root, source.dir) || ".",
       key: source.key,

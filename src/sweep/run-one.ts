@@ -19,30 +19,6 @@ import {
 } from "./layout.js";
 import { type LockInfo, tryLock } from "./lock.js";
 
-/**
- * Deletes temporary files a killed writer left in a run folder (atomic writes go through
- * `.<name>.<pid>.<hex>.tmp`). Only called while holding the run's claim, so no live process
- * can be writing them.
- */
-export function removeTempFiles(dir: string): number {
-  let removed = 0;
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) removed += removeTempFiles(p);
-    else if (e.name.startsWith(".") && e.name.endsWith(".tmp")) {
-      fs.rmSync(p, { force: true });
-      removed++;
-    }
-  }
-  return removed;
-}
-
 /** What happened to one run attempt. */
 export type RunOneResult =
   | { outcome: "completed" | "diverged"; summary: RunSummary }
@@ -76,7 +52,7 @@ export async function runOne(
         summary: readJsonIfExists<RunSummary>(path.join(runDir, SUMMARY_FILE)),
       };
     }
-    removeTempFiles(runDir);
+    // (runExperiment clears the temp files killed writers left, once, as it starts.)
     // A copy from another sweep that was killed before its summary: train from a clean folder
     // (its reused.json would otherwise claim results this run computes itself).
     if (fs.existsSync(path.join(runDir, REUSED_FILE))) clearPartialCopy(runDir);

@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { SenetLabError } from "../errors.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { RUN_FILES } from "./run-folder.js";
 
 const MAGIC = "SNLCKPT1";
 
@@ -40,7 +41,7 @@ export interface Checkpoint<S> {
 
 /** Folder of a run's checkpoints. */
 export function checkpointDir(runDir: string): string {
-  return path.join(runDir, "checkpoint");
+  return path.join(runDir, RUN_FILES.checkpoint);
 }
 
 function fileFor(runDir: string, epoch: number, step = 0): string {

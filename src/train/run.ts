@@ -1,9 +1,7 @@
 /**
  * `runExperiment`: trains one resolved config into a run folder and returns its summary.
  *
- * Files (all atomic): config.json (the resolved config, first), env.json (backend, versions,
- * machine), metrics.jsonl (one record per epoch), checkpoint/epoch-NNNN.ckpt (weights, momentum
- * buffers, epoch, RNG state and the metrics so far), summary.json (last). A folder holding
+ * The folder's files are described in run-folder.ts (all written atomically). A folder holding
  * summary.json is done: its summary is returned without training. A folder holding a
  * checkpoint resumes from it and ends with the numbers an uninterrupted run gives, because
  * data order and augmentation are pure functions of (seed, epoch, step) and the checkpoint
@@ -13,12 +11,15 @@
  * so SIGTERM / SIGINT are handled: the run writes a checkpoint at the current step and throws
  * PreemptedError (callers exit with EXIT_PREEMPTED); a resume continues from that step. With
  * `checkpointMinutes` (or $SENET_LAB_CHECKPOINT_MINUTES) it also checkpoints within long epochs.
+ *
+ * The pieces: openRun (config checks, data, model), resumeFrom (a checkpoint's state),
+ * trainStep (step.ts, one batch), evaluate (evaluate.ts), summarize (the summary from the
+ * epochs' records); runExperiment strings them together with the epoch loop.
  */
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { currentBackend, initBackend } from "../backend/index.js";
+import { type BackendInfo, currentBackend, initBackend } from "../backend/index.js";
 import { checkDatasetLimits, datasetCounts } from "../data/counts.js";
 import { type Dataset, loadDataset } from "../data/dataset.js";
 import { mixSeed, Rng } from "../data/rng.js";
@@ -26,7 +27,7 @@ import { ConfigError, PreemptedError, quote } from "../errors.js";
 import { saveModel } from "../io/file-handler.js";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import {
-  checkpointDir,
+  type Checkpoint,
   loadLatestCheckpoint,
   type StoredTensor,
   saveCheckpoint,
@@ -39,135 +40,23 @@ import {
   resolveExperimentConfig,
 } from "./config.js";
 import { describeEnv } from "./env.js";
-import { accumulate, crossEntropy, emptyTotals, finishEval } from "./loss.js";
-import { modelFactory } from "./model-adapter.js";
+import { evaluate } from "./evaluate.js";
+import { type ModelFactory, modelFactory } from "./model-adapter.js";
 import { createProgress, formatDuration, type ProgressMode } from "./progress.js";
+import {
+  clearRunTempFiles,
+  type EpochRecord,
+  metricsFileCheck,
+  metricsText,
+  RUN_FILES,
+  type RunSummary,
+  runFiles,
+} from "./run-folder.js";
 import { learningRate } from "./schedule.js";
 import { withSeededRandom } from "./seed.js";
-import { Sgd } from "./sgd.js";
+import { type TrainStepState, trainStep, trainStepState } from "./step.js";
 
-/** File names inside a run folder. */
-export const RUN_FILES = {
-  config: "config.json",
-  env: "env.json",
-  metrics: "metrics.jsonl",
-  summary: "summary.json",
-  /** Folder of the final weights (saveModel format), written just before summary.json. */
-  model: "model",
-} as const;
-
-/** One line of metrics.jsonl: everything measured in one epoch. */
-export interface EpochRecord {
-  /** Epoch number, 1-based. */
-  epoch: number;
-  /** Learning rate of the epoch's first step. */
-  lr: number;
-  /** Learning rate of its last step. */
-  lrEnd: number;
-  /** Mean training loss over the epoch (label-smoothed objective), null if it diverged. */
-  trainLoss: number | null;
-  /** Training top-1 accuracy (augmented images, training-mode BN). */
-  trainTop1: number | null;
-  /** Validation cross-entropy (no smoothing); null without a val split. */
-  valLoss: number | null;
-  /** Validation top-1 accuracy. */
-  valTop1: number | null;
-  /** Validation top-5 accuracy. */
-  valTop5: number | null;
-  /** Test cross-entropy (no smoothing). */
-  testLoss: number | null;
-  /** Test top-1 accuracy. */
-  testTop1: number | null;
-  /** Test top-5 accuracy. */
-  testTop5: number | null;
-  /** Test top-1 with flip test-time augmentation (config testFlip); absent otherwise. */
-  testFlipTop1?: number | null;
-  /** Training throughput of the epoch (images / training-phase seconds). */
-  imagesPerSec: number;
-  /** Wall seconds of the whole epoch (training, evaluation, checkpoint). */
-  seconds: number;
-  /** Wall seconds of the training phase (batches built, steps, progress). */
-  trainSeconds: number;
-  /** Seconds inside the training steps themselves (forward, backward, update, loss read). */
-  stepSeconds: number;
-  /** Seconds evaluating val and test. */
-  evalSeconds: number;
-  /** Seconds writing the checkpoint and metrics. */
-  checkpointSeconds: number;
-  /** Present and true on the epoch in which NaN/Inf appeared. */
-  diverged?: boolean;
-}
-
-/** summary.json: the outcome of a run. */
-export interface RunSummary {
-  /** "completed", or "diverged" when a loss or logit became NaN/Inf (the run stops there). */
-  status: "completed" | "diverged";
-  /** Epochs completed (the diverged epoch not counted). */
-  epochs: number;
-  /** Epochs the config asked for. */
-  epochsPlanned: number;
-  /** Where NaN/Inf appeared (epoch 1-based, step 0-based; step null when found at evaluation). */
-  divergedAt: { epoch: number; step: number | null } | null;
-  /** Final test top-1 accuracy (fraction), null if diverged. */
-  testTop1: number | null;
-  /** Final test top-5 accuracy (fraction). */
-  testTop5: number | null;
-  /** Final test cross-entropy. */
-  testLoss: number | null;
-  /** Final test top-1 with flip test-time augmentation (config testFlip), else null. */
-  testFlipTop1: number | null;
-  /** Final test top-1 error in percent (100·(1 − top-1)), as papers report. */
-  testError: number | null;
-  /** Final test top-5 error in percent. */
-  testTop5Error: number | null;
-  /** Final validation top-1 accuracy (null without a val split). */
-  valTop1: number | null;
-  /** Final validation loss. */
-  valLoss: number | null;
-  /** Best validation top-1 over the epochs. */
-  bestValTop1: number | null;
-  /** Epoch (1-based) of the best validation top-1. */
-  bestValEpoch: number | null;
-  /** Final epoch's mean training loss. */
-  trainLoss: number | null;
-  /** Final epoch's training top-1. */
-  trainTop1: number | null;
-  /** Mean training throughput over all epochs (images per training-phase second). */
-  imagesPerSec: number;
-  /** Wall seconds of all epochs, summed over resumes (excludes setup). */
-  wallSeconds: number;
-  /** Trainable parameters (BN moving statistics excluded, as papers count). */
-  params: number;
-  /** Loop overhead: (training-phase time − time in steps) / time in steps, over all epochs. */
-  loopOverhead: number;
-  /** Epoch the last start resumed from (0: ran from scratch in one go). */
-  resumedFromEpoch: number;
-  /**
-   * What metrics.jsonl held when the run finished (its record count and SHA-256), so a file
-   * truncated or altered later is told from a finished run's curve; absent in runs written
-   * before this field existed, which are then not checked.
-   */
-  metricsFile?: MetricsFileCheck;
-}
-
-/** The line count and checksum of a finished run's metrics.jsonl, recorded in its summary. */
-export interface MetricsFileCheck {
-  /** Records (lines) in the file. */
-  lines: number;
-  /** SHA-256 (hex) of the file's bytes. */
-  sha256: string;
-}
-
-/** The text of metrics.jsonl for a history: one JSON record per line. */
-export function metricsText(history: readonly EpochRecord[]): string {
-  return history.map((r) => `${JSON.stringify(r)}\n`).join("");
-}
-
-/** The check a summary records for metrics.jsonl holding `text`. */
-export function metricsFileCheck(text: string): MetricsFileCheck {
-  const lines = text.split("\n").filter((l) => l.trim() !== "").length;
-  return { lines, sha256: createHash("sha256").update(text, "utf8").digest("hex") };
-}
+export { isDecayed } from "./step.js";
 
 /** Options of runExperiment. */
 export interface RunOptions {
@@ -248,11 +137,6 @@ export function countTrainableParams(model: tf.LayersModel): number {
   return sum(model.trainableWeights.map((w) => (w.shape as number[]).reduce((a, b) => a * b, 1)));
 }
 
-/** True for weights that get weight decay: conv/dense kernels (names ending in "kernel"). */
-export function isDecayed(originalName: string): boolean {
-  return /kernel$/.test(originalName);
-}
-
 async function storeTensors(list: { name: string; t: tf.Tensor }[]): Promise<StoredTensor[]> {
   const out: StoredTensor[] = [];
   for (const { name, t } of list) {
@@ -265,61 +149,38 @@ function sameShape(a: readonly number[], b: readonly (number | null)[]) {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/**
- * Top-1/top-5/loss of `split`. With `flip`, the logits are the mean over each image and its
- * mirror (flip test-time augmentation), which is reported apart from the plain figures.
- */
-async function evaluate(
-  model: tf.LayersModel,
-  ds: Dataset,
-  split: "val" | "test",
-  batchSize: number,
-  flip = false,
-) {
-  const totals = emptyTotals();
-  for (const b of ds.batches(split, batchSize)) {
-    try {
-      const logits = tf.tidy(() => {
-        const plain = model.apply(b.x, { training: false }) as tf.Tensor;
-        if (!flip) return plain;
-        const mirrored = model.apply(tf.reverse(b.x, 2), { training: false }) as tf.Tensor;
-        return tf.mul(tf.add(plain, mirrored), 0.5);
-      });
-      const data = (await logits.data()) as Float32Array;
-      logits.dispose();
-      accumulate(totals, data, b.labels, ds.numClasses);
-    } finally {
-      b.x.dispose();
-      b.y.dispose();
-    }
-  }
-  return { ...finishEval(totals), nonFinite: totals.nonFinite };
-}
-
 /** Removes config keys that describe no experiment (where the data lives, which backend) before comparing. */
 function comparable(c: ExperimentConfig): string {
   const { dataDir: _d, backend: _b, ...rest } = c;
   return JSON.stringify(rest);
 }
 
+/** What openRun prepared: everything a run needs before its first step. */
+interface OpenRun {
+  config: ExperimentConfig;
+  runDir: string;
+  files: ReturnType<typeof runFiles>;
+  /** Whether config.json was already there (a resume). */
+  stored: boolean;
+  backend: BackendInfo;
+  ds: Dataset;
+  createModel: ModelFactory | undefined;
+}
+
 /**
- * Trains `config` (raw or resolved; it is resolved first, so bad input fails before anything
- * is read) into `options.runDir`. Returns the summary; a run that hits NaN/Inf returns status
- * "diverged" and does not throw.
+ * Resolves and checks the config, compares it with a folder's config.json, loads the backend
+ * and the data: every check that can fail happens here, before a model is built or a file is
+ * written. Returns the finished summary instead when the folder is done.
  */
-export async function runExperiment(
+async function openRun(
   rawConfig: ExperimentConfig | RawExperimentConfig,
   options: RunOptions,
-): Promise<RunSummary> {
+): Promise<OpenRun | { done: RunSummary }> {
   const config = resolveExperimentConfig(rawConfig as RawExperimentConfig);
   // A key the network never reads (reduction without SE, ...) is refused, not ignored.
   checkKeysApply(rawConfig as RawExperimentConfig, config);
   const runDir = path.resolve(options.runDir);
-  const log = options.log ?? (() => {});
-  const files = Object.fromEntries(
-    Object.entries(RUN_FILES).map(([k, f]) => [k, path.join(runDir, f)]),
-  ) as Record<keyof typeof RUN_FILES, string>;
-
+  const files = runFiles(runDir);
   const stored = readJsonIfExists<ExperimentConfig>(files.config);
   if (
     stored &&
@@ -331,13 +192,13 @@ export async function runExperiment(
     );
   }
   const done = readJsonIfExists<RunSummary>(files.summary);
-  if (done) return done;
+  if (done) return { done };
 
   const backend = config.backend
     ? await initBackend(config.backend)
     : (currentBackend() ?? (await initBackend()));
-  // Every file check happens here, before a model is built or a file is written; the sizes
-  // first (from file headers), so a trainSubset too large is named before the data is parsed.
+  // The sizes first (from file headers), so a trainSubset too large is named before the data
+  // is parsed.
   checkDatasetLimits(config, datasetCounts(config.dataset, config.dataDir));
   const ds = loadDataset(config.dataset, {
     dataDir: config.dataDir,
@@ -349,10 +210,325 @@ export async function runExperiment(
     cropPad: config.cropPad,
   });
   const createModel = options.buildModel ? undefined : await modelFactory();
+  return { config, runDir, files, stored: Boolean(stored), backend, ds, createModel };
+}
+
+/** The loop state a run starts from: fresh, or what its latest checkpoint restores. */
+interface StartState {
+  history: EpochRecord[];
+  wallSeconds: number;
+  partial: PartialEpoch | undefined;
+}
+
+/**
+ * Restores weights, momentum buffers and the RNG from checkpoint `ckpt` into the step state,
+ * after checking that it belongs to this config and this network.
+ */
+function resumeFrom(
+  ckpt: Checkpoint<LoopState>,
+  st: TrainStepState,
+  rng: Rng,
+  digest: string,
+  runDir: string,
+): StartState {
+  if (ckpt.state.configDigest !== digest) {
+    throw new ConfigError(
+      `${runDir}: its checkpoint belongs to a different config; delete the folder to start over`,
+    );
+  }
+  const weights = st.model.weights;
+  if (ckpt.weights.length !== weights.length || ckpt.buffers.length !== st.sgd.buffers.length) {
+    throw new ConfigError(
+      `${runDir}: checkpoint holds ${ckpt.weights.length} weights, the model has ${weights.length}`,
+    );
+  }
+  weights.forEach((w, i) => {
+    const s = ckpt.weights[i]!;
+    if (!sameShape(s.shape, w.shape)) {
+      throw new ConfigError(
+        `${runDir}: checkpoint weight ${s.name} has shape ${quote(s.shape)}, the model's ${w.name} has ${quote(w.shape)}`,
+      );
+    }
+    tf.tidy(() => {
+      w.write(tf.tensor(s.values, s.shape, "float32"));
+    });
+  });
+  st.sgd.buffers.forEach((b, i) => {
+    const s = ckpt.buffers[i]!;
+    tf.tidy(() => b.assign(tf.tensor(s.values, s.shape, "float32")));
+  });
+  rng.state = ckpt.state.rngState;
+  return {
+    history: ckpt.state.history,
+    wallSeconds: ckpt.state.wallSeconds,
+    partial: ckpt.step ? ckpt.state.partial : undefined,
+  };
+}
+
+/** The run's summary from its epochs' records (`history`) and how it ended. */
+function summarize(
+  history: EpochRecord[],
+  o: {
+    config: ExperimentConfig;
+    divergedAt: RunSummary["divergedAt"];
+    trainCount: number;
+    wallSeconds: number;
+    params: number;
+    startEpoch: number;
+  },
+): RunSummary {
+  const completed = history.filter((h) => !h.diverged);
+  const last = completed[completed.length - 1];
+  const withVal = completed.filter((h) => h.valTop1 !== null);
+  const best = withVal.reduce<EpochRecord | undefined>(
+    (a, h) => (!a || h.valTop1! > a.valTop1! ? h : a),
+    undefined,
+  );
+  const trainSec = sum(completed.map((h) => h.trainSeconds));
+  const stepSec = sum(completed.map((h) => h.stepSeconds));
+  const ok = !o.divergedAt && last;
+  return {
+    status: o.divergedAt ? "diverged" : "completed",
+    epochs: completed.length,
+    epochsPlanned: o.config.epochs,
+    divergedAt: o.divergedAt,
+    testTop1: ok ? last.testTop1 : null,
+    testTop5: ok ? last.testTop5 : null,
+    testLoss: ok ? last.testLoss : null,
+    testFlipTop1: ok ? (last.testFlipTop1 ?? null) : null,
+    testError: ok && last.testTop1 !== null ? 100 * (1 - last.testTop1) : null,
+    testTop5Error: ok && last.testTop5 !== null ? 100 * (1 - last.testTop5) : null,
+    valTop1: ok ? last.valTop1 : null,
+    valLoss: ok ? last.valLoss : null,
+    bestValTop1: best?.valTop1 ?? null,
+    bestValEpoch: best?.epoch ?? null,
+    trainLoss: last?.trainLoss ?? null,
+    trainTop1: last?.trainTop1 ?? null,
+    imagesPerSec: trainSec > 0 ? (o.trainCount * completed.length) / trainSec : 0,
+    wallSeconds: o.wallSeconds,
+    params: o.params,
+    loopOverhead: stepSec > 0 ? (trainSec - stepSec) / stepSec : 0,
+    resumedFromEpoch: o.startEpoch,
+    // metrics.jsonl was last written from `history`; summary.json records what it holds.
+    metricsFile: metricsFileCheck(metricsText(history)),
+  };
+}
+
+/**
+ * SIGTERM / SIGINT while training: the first sets the flag the loop reads between steps; a
+ * second one 2 s or more later takes the default action at once. `uninstall` removes them.
+ */
+function signalFlag(
+  log: (line: string) => void,
+  install: boolean,
+): { readonly signal: string | undefined; uninstall(): void } {
+  let stopSignal: string | undefined;
+  let firstSignalAt = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopSignal && performance.now() - firstSignalAt >= 2000) {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      process.kill(process.pid, sig); // asked twice: the default action, now
+      return;
+    }
+    if (!stopSignal) {
+      stopSignal = sig;
+      firstSignalAt = performance.now();
+      log(`[senet-lab] ${sig}: checkpointing at the next step, then stopping`);
+    }
+  };
+  if (install) {
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  }
+  return {
+    get signal() {
+      return stopSignal;
+    },
+    uninstall() {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    },
+  };
+}
+
+/** What the epoch functions share within one run: its parts and the loop's clocks. */
+interface EpochLoop {
+  config: ExperimentConfig;
+  ds: Dataset;
+  st: TrainStepState;
+  runDir: string;
+  /** Records of the finished epochs (read for the ETA's past rate). */
+  history: EpochRecord[];
+  progress: ReturnType<typeof createProgress>;
+  signals: { readonly signal: string | undefined };
+  /** Writes a checkpoint after `epochsDone` epochs and, mid-epoch, the epoch's part. */
+  writeCheckpoint: (epochsDone: number, part: PartialEpoch | undefined) => Promise<void>;
+  stepsPerEpoch: number;
+  checkpointMinutes: number | null;
+  yieldMs: number;
+  lastYield: number;
+  lastCheckpoint: number;
+}
+
+/** The training phase of one epoch, as the evaluation and the record need it. */
+interface TrainPhase extends PartialEpoch {
+  /** performance.now() at the epoch's start (moved back by a resumed part's seconds). */
+  t0: number;
+  /** Learning rate of the last step. */
+  lr: number;
+  /** Where a non-finite loss stopped it, else null. */
+  divergedAt: RunSummary["divergedAt"];
+}
+
+/**
+ * Epoch `epoch`'s training phase (from `resume`'s step when continuing a mid-epoch
+ * checkpoint): every batch through trainStep, progress, yields to the event loop, timed
+ * checkpoints, and a checkpoint then PreemptedError when a signal came.
+ */
+async function trainEpoch(
+  loop: EpochLoop,
+  epoch: number,
+  resume: PartialEpoch | undefined,
+): Promise<TrainPhase> {
+  const { config, ds, progress } = loop;
+  const t0 = performance.now() - (resume?.trainSeconds ?? 0) * 1000;
+  let stepSeconds = resume?.stepSeconds ?? 0;
+  let lossSum = resume?.lossSum ?? 0;
+  let correct = resume?.correct ?? 0;
+  let seen = resume?.seen ?? 0;
+  let step = resume?.step ?? 0;
+  let lrFirst = resume?.lrFirst ?? Number.NaN;
+  let lr = Number.NaN;
+  let divergedAt: RunSummary["divergedAt"] = null;
+  const pastRate = loop.history.length
+    ? sum(loop.history.map((h) => h.imagesPerSec)) / loop.history.length
+    : 0;
+  for (const b of ds.batches("train", config.batchSize, epoch, step)) {
+    lr = learningRate(config, epoch, step, loop.stepsPerEpoch);
+    if (step === 0) lrFirst = lr;
+    const s0 = performance.now();
+    let r: Awaited<ReturnType<typeof trainStep>>;
+    try {
+      r = await trainStep(loop.st, b.x, b.y, lr);
+    } finally {
+      b.x.dispose();
+      b.y.dispose();
+    }
+    stepSeconds += (performance.now() - s0) / 1000;
+    if (!Number.isFinite(r.loss)) {
+      divergedAt = { epoch: epoch + 1, step };
+      break;
+    }
+    lossSum += r.loss * b.size;
+    correct += r.correct;
+    seen += b.size;
+    step++;
+    const elapsed = (performance.now() - t0) / 1000;
+    const ips = seen / elapsed;
+    const rate = ips > 0 ? ips : pastRate;
+    progress.update({
+      epoch: epoch + 1,
+      epochs: config.epochs,
+      done: seen,
+      total: ds.train.count,
+      imagesPerSec: ips,
+      etaSeconds: rate > 0 ? ((config.epochs - epoch) * ds.train.count - seen) / rate : Number.NaN,
+      loss: lossSum / seen,
+      phase: "train",
+    });
+    // Let signals (and timers) in: every yieldMs, one setImmediate (~tens of µs).
+    if (performance.now() - loop.lastYield >= loop.yieldMs) {
+      await new Promise<void>((r) => setImmediate(r));
+      loop.lastYield = performance.now();
+    }
+    const timed =
+      loop.checkpointMinutes !== null &&
+      performance.now() - loop.lastCheckpoint >= loop.checkpointMinutes * 60_000;
+    const signal = loop.signals.signal;
+    if (signal || timed) {
+      const part: PartialEpoch = {
+        step,
+        lossSum,
+        correct,
+        seen,
+        stepSeconds,
+        trainSeconds: (performance.now() - t0) / 1000,
+        lrFirst,
+      };
+      await loop.writeCheckpoint(epoch, part);
+      loop.lastCheckpoint = performance.now();
+      if (signal) {
+        progress.close();
+        throw new PreemptedError(signal, epoch, step, loop.runDir);
+      }
+    }
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  return { step, lossSum, correct, seen, stepSeconds, trainSeconds, lrFirst, t0, lr, divergedAt };
+}
+
+/**
+ * Evaluates after epoch `epoch`'s training phase (val, test, flip TTA when configured) and
+ * returns its record; `diverged` is set when training or evaluation met NaN/Inf.
+ */
+async function evaluateEpoch(loop: EpochLoop, epoch: number, p: TrainPhase): Promise<EpochRecord> {
+  const { config, ds } = loop;
+  const model = loop.st.model;
+  const e0 = performance.now();
+  const empty = { loss: null, top1: null, top5: null, nonFinite: false };
+  const val =
+    p.divergedAt || ds.val.count === 0
+      ? empty
+      : await evaluate(model, ds, "val", config.evalBatchSize);
+  const test = p.divergedAt ? empty : await evaluate(model, ds, "test", config.evalBatchSize);
+  const testFlip =
+    p.divergedAt || !config.testFlip
+      ? null
+      : await evaluate(model, ds, "test", config.evalBatchSize, true);
+  const diverged = Boolean(p.divergedAt) || val.nonFinite || test.nonFinite;
+  const evalSeconds = (performance.now() - e0) / 1000;
+  const record: EpochRecord = {
+    epoch: epoch + 1,
+    lr: p.lrFirst,
+    lrEnd: p.lr,
+    trainLoss: diverged ? null : p.lossSum / p.seen,
+    trainTop1: diverged ? null : p.correct / p.seen,
+    valLoss: val.loss,
+    valTop1: val.top1,
+    valTop5: val.top5,
+    testLoss: test.loss,
+    testTop1: test.top1,
+    testTop5: test.top5,
+    ...(config.testFlip ? { testFlipTop1: testFlip?.top1 ?? null } : {}),
+    imagesPerSec: p.seen / p.trainSeconds,
+    seconds: 0,
+    trainSeconds: p.trainSeconds,
+    stepSeconds: p.stepSeconds,
+    evalSeconds,
+    checkpointSeconds: 0,
+  };
+  if (diverged) record.diverged = true;
+  return record;
+}
+
+/**
+ * Trains `config` (raw or resolved; it is resolved first, so bad input fails before anything
+ * is read) into `options.runDir`. Returns the summary; a run that hits NaN/Inf returns status
+ * "diverged" and does not throw.
+ */
+export async function runExperiment(
+  rawConfig: ExperimentConfig | RawExperimentConfig,
+  options: RunOptions,
+): Promise<RunSummary> {
+  const opened = await openRun(rawConfig, options);
+  if ("done" in opened) return opened.done;
+  const { config, runDir, files, backend, ds, createModel } = opened;
+  const log = options.log ?? (() => {});
 
   fs.mkdirSync(runDir, { recursive: true });
-  removeStaleTempFiles(runDir);
-  if (!stored) writeJsonAtomic(files.config, config);
+  clearRunTempFiles(runDir);
+  if (!opened.stored) writeJsonAtomic(files.config, config);
 
   const rng = new Rng(mixSeed(config.seed, 0x1417));
   const model = withSeededRandom(rng, () =>
@@ -360,55 +536,21 @@ export async function runExperiment(
       ? options.buildModel(config)
       : createModel!(config.model, modelOverridesOf(config)),
   );
+  const st = trainStepState(model, config, rng);
+  const { sgd } = st;
   const trainable = model.trainableWeights;
-  const vars = trainable.map((w) => w.read() as tf.Variable);
-  const sgd = new Sgd(
-    vars,
-    trainable.map((w) => isDecayed(w.originalName)),
-    { momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay },
-  );
   const params = countTrainableParams(model);
 
   const checkpointMinutes = resolveCheckpointMinutes(options.checkpointMinutes);
   const yieldMs = options.yieldMs ?? DEFAULT_YIELD_MS;
-  let history: EpochRecord[] = [];
-  let wallSeconds = 0;
-  let partial: PartialEpoch | undefined;
   const digest = comparable(config);
   const ckpt = loadLatestCheckpoint<LoopState>(runDir);
   try {
-    if (ckpt) {
-      if (ckpt.state.configDigest !== digest) {
-        throw new ConfigError(
-          `${runDir}: its checkpoint belongs to a different config; delete the folder to start over`,
-        );
-      }
-      const weights = model.weights;
-      if (ckpt.weights.length !== weights.length || ckpt.buffers.length !== sgd.buffers.length) {
-        throw new ConfigError(
-          `${runDir}: checkpoint holds ${ckpt.weights.length} weights, the model has ${weights.length}`,
-        );
-      }
-      weights.forEach((w, i) => {
-        const s = ckpt.weights[i]!;
-        if (!sameShape(s.shape, w.shape)) {
-          throw new ConfigError(
-            `${runDir}: checkpoint weight ${s.name} has shape ${quote(s.shape)}, the model's ${w.name} has ${quote(w.shape)}`,
-          );
-        }
-        tf.tidy(() => {
-          w.write(tf.tensor(s.values, s.shape, "float32"));
-        });
-      });
-      sgd.buffers.forEach((b, i) => {
-        const s = ckpt.buffers[i]!;
-        tf.tidy(() => b.assign(tf.tensor(s.values, s.shape, "float32")));
-      });
-      history = ckpt.state.history;
-      rng.state = ckpt.state.rngState;
-      wallSeconds = ckpt.state.wallSeconds;
-      partial = ckpt.step ? ckpt.state.partial : undefined;
-    }
+    const start: StartState = ckpt
+      ? resumeFrom(ckpt, st, rng, digest, runDir)
+      : { history: [], wallSeconds: 0, partial: undefined };
+    const { history, partial } = start;
+    let { wallSeconds } = start;
     // metrics.jsonl always mirrors the checkpoint: records of epochs after it are dropped.
     writeFileAtomic(files.metrics, metricsText(history));
     const startEpoch = history.length;
@@ -421,28 +563,9 @@ export async function runExperiment(
         std: ds.std,
       },
     });
-    // Signals set a flag the loop reads between steps (it yields to the event loop for them).
     // Installed before the start line is logged: whoever reacts to that line (a sweep, a test)
     // may signal at once, and a signal before process.on takes the default action (death).
-    let stopSignal: string | undefined;
-    let firstSignalAt = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (stopSignal && performance.now() - firstSignalAt >= 2000) {
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-        process.kill(process.pid, sig); // asked twice: the default action, now
-        return;
-      }
-      if (!stopSignal) {
-        stopSignal = sig;
-        firstSignalAt = performance.now();
-        log(`[senet-lab] ${sig}: checkpointing at the next step, then stopping`);
-      }
-    };
-    if (options.handleSignals ?? true) {
-      process.on("SIGTERM", onSignal);
-      process.on("SIGINT", onSignal);
-    }
+    const signals = signalFlag(log, options.handleSignals ?? true);
     log(
       `[senet-lab] ${config.model} on ${config.dataset} (${ds.train.count} train / ${ds.val.count} val / ${ds.test.count} test), ${params} params, ${config.epochs} epochs, backend ${tf.getBackend()}${startEpoch || partial ? `, resuming after epoch ${startEpoch}${partial ? ` and ${partial.step} steps` : ""}` : ""}`,
     );
@@ -473,145 +596,32 @@ export async function runExperiment(
     };
 
     const progress = createProgress(options.progress ?? "auto");
-    const stepsPerEpoch = ds.batchCount("train", config.batchSize);
+    const loop: EpochLoop = {
+      config,
+      ds,
+      st,
+      runDir,
+      history,
+      progress,
+      signals,
+      writeCheckpoint,
+      stepsPerEpoch: ds.batchCount("train", config.batchSize),
+      checkpointMinutes,
+      yieldMs,
+      lastYield: performance.now(),
+      lastCheckpoint: performance.now(),
+    };
     let divergedAt: RunSummary["divergedAt"] = null;
-    let lastYield = performance.now();
-    let lastCheckpoint = performance.now();
     try {
       for (let epoch = startEpoch; epoch < config.epochs && !divergedAt; epoch++) {
         // A signal between epochs (during evaluation): the epoch's checkpoint is the state.
-        if (stopSignal) throw new PreemptedError(stopSignal, epoch, 0, runDir);
-        const resume = epoch === startEpoch ? partial : undefined;
-        const t0 = performance.now() - (resume?.trainSeconds ?? 0) * 1000;
-        let stepSeconds = resume?.stepSeconds ?? 0;
-        let lossSum = resume?.lossSum ?? 0;
-        let correct = resume?.correct ?? 0;
-        let seen = resume?.seen ?? 0;
-        let step = resume?.step ?? 0;
-        let lrFirst = resume?.lrFirst ?? Number.NaN;
-        let lr = Number.NaN;
-        const pastRate = history.length
-          ? sum(history.map((h) => h.imagesPerSec)) / history.length
-          : 0;
-        for (const b of ds.batches("train", config.batchSize, epoch, step)) {
-          lr = learningRate(config, epoch, step, stepsPerEpoch);
-          if (step === 0) lrFirst = lr;
-          const s0 = performance.now();
-          let lossValue: number;
-          let batchCorrect: number;
-          try {
-            let correctT: tf.Tensor | undefined;
-            const { value, grads } = withSeededRandom(rng, () =>
-              tf.variableGrads(() => {
-                const logits = model.apply(b.x, { training: true }) as tf.Tensor;
-                correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), "int32")));
-                return crossEntropy(logits, b.y, config.labelSmoothing);
-              }, vars),
-            );
-            try {
-              lossValue = (await value.data())[0]!;
-              batchCorrect = (await correctT!.data())[0]!;
-              if (Number.isFinite(lossValue))
-                sgd.apply(
-                  vars.map((v) => grads[v.name]!),
-                  lr,
-                );
-            } finally {
-              value.dispose();
-              correctT?.dispose();
-              tf.dispose(grads);
-            }
-          } finally {
-            b.x.dispose();
-            b.y.dispose();
-          }
-          stepSeconds += (performance.now() - s0) / 1000;
-          if (!Number.isFinite(lossValue)) {
-            divergedAt = { epoch: epoch + 1, step };
-            break;
-          }
-          lossSum += lossValue * b.size;
-          correct += batchCorrect;
-          seen += b.size;
-          step++;
-          const elapsed = (performance.now() - t0) / 1000;
-          const ips = seen / elapsed;
-          const rate = ips > 0 ? ips : pastRate;
-          progress.update({
-            epoch: epoch + 1,
-            epochs: config.epochs,
-            done: seen,
-            total: ds.train.count,
-            imagesPerSec: ips,
-            etaSeconds:
-              rate > 0 ? ((config.epochs - epoch) * ds.train.count - seen) / rate : Number.NaN,
-            loss: lossSum / seen,
-            phase: "train",
-          });
-          // Let signals (and timers) in: every yieldMs, one setImmediate (~tens of µs).
-          if (performance.now() - lastYield >= yieldMs) {
-            await new Promise<void>((r) => setImmediate(r));
-            lastYield = performance.now();
-          }
-          const timed =
-            checkpointMinutes !== null &&
-            performance.now() - lastCheckpoint >= checkpointMinutes * 60_000;
-          if (stopSignal || timed) {
-            const part: PartialEpoch = {
-              step,
-              lossSum,
-              correct,
-              seen,
-              stepSeconds,
-              trainSeconds: (performance.now() - t0) / 1000,
-              lrFirst,
-            };
-            await writeCheckpoint(epoch, part);
-            lastCheckpoint = performance.now();
-            if (stopSignal) {
-              progress.close();
-              throw new PreemptedError(stopSignal, epoch, step, runDir);
-            }
-          }
-        }
-        const trainSeconds = (performance.now() - t0) / 1000;
-        const e0 = performance.now();
-        const empty = { loss: null, top1: null, top5: null, nonFinite: false };
-        const val =
-          divergedAt || ds.val.count === 0
-            ? empty
-            : await evaluate(model, ds, "val", config.evalBatchSize);
-        const test = divergedAt ? empty : await evaluate(model, ds, "test", config.evalBatchSize);
-        const testFlip =
-          divergedAt || !config.testFlip
-            ? null
-            : await evaluate(model, ds, "test", config.evalBatchSize, true);
-        if (!divergedAt && (val.nonFinite || test.nonFinite))
-          divergedAt = { epoch: epoch + 1, step: null };
-        const evalSeconds = (performance.now() - e0) / 1000;
-        const record: EpochRecord = {
-          epoch: epoch + 1,
-          lr: lrFirst,
-          lrEnd: lr,
-          trainLoss: divergedAt ? null : lossSum / seen,
-          trainTop1: divergedAt ? null : correct / seen,
-          valLoss: val.loss,
-          valTop1: val.top1,
-          valTop5: val.top5,
-          testLoss: test.loss,
-          testTop1: test.top1,
-          testTop5: test.top5,
-          ...(config.testFlip ? { testFlipTop1: testFlip?.top1 ?? null } : {}),
-          imagesPerSec: seen / trainSeconds,
-          seconds: 0,
-          trainSeconds,
-          stepSeconds,
-          evalSeconds,
-          checkpointSeconds: 0,
-        };
-        if (divergedAt) {
-          record.diverged = true;
-          record.seconds = (performance.now() - t0) / 1000;
+        if (signals.signal) throw new PreemptedError(signals.signal, epoch, 0, runDir);
+        const phase = await trainEpoch(loop, epoch, epoch === startEpoch ? partial : undefined);
+        divergedAt = phase.divergedAt;
+        const record = await evaluateEpoch(loop, epoch, phase);
+        if (record.diverged) {
+          divergedAt ??= { epoch: epoch + 1, step: null };
+          record.seconds = (performance.now() - phase.t0) / 1000;
           history.push(record);
           writeFileAtomic(files.metrics, metricsText(history));
           log(
@@ -622,11 +632,11 @@ export async function runExperiment(
           break;
         }
         const c0 = performance.now();
-        record.seconds = (performance.now() - t0) / 1000;
+        record.seconds = (performance.now() - phase.t0) / 1000;
         wallSeconds += record.seconds;
         history.push(record);
         await writeCheckpoint(epoch + 1, undefined);
-        lastCheckpoint = performance.now();
+        loop.lastCheckpoint = performance.now();
         record.checkpointSeconds = (performance.now() - c0) / 1000;
         writeFileAtomic(files.metrics, metricsText(history));
         const line = epochLine(record, config.epochs);
@@ -636,49 +646,23 @@ export async function runExperiment(
       }
     } finally {
       progress.close();
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
+      signals.uninstall();
     }
 
-    const completed = history.filter((h) => !h.diverged);
-    const last = completed[completed.length - 1];
-    const withVal = completed.filter((h) => h.valTop1 !== null);
-    const best = withVal.reduce<EpochRecord | undefined>(
-      (a, h) => (!a || h.valTop1! > a.valTop1! ? h : a),
-      undefined,
-    );
-    const trainSec = sum(completed.map((h) => h.trainSeconds));
-    const stepSec = sum(completed.map((h) => h.stepSeconds));
-    const ok = !divergedAt && last;
-    const summary: RunSummary = {
-      status: divergedAt ? "diverged" : "completed",
-      epochs: completed.length,
-      epochsPlanned: config.epochs,
+    const summary = summarize(history, {
+      config,
       divergedAt,
-      testTop1: ok ? last.testTop1 : null,
-      testTop5: ok ? last.testTop5 : null,
-      testLoss: ok ? last.testLoss : null,
-      testFlipTop1: ok ? (last.testFlipTop1 ?? null) : null,
-      testError: ok && last.testTop1 !== null ? 100 * (1 - last.testTop1) : null,
-      testTop5Error: ok && last.testTop5 !== null ? 100 * (1 - last.testTop5) : null,
-      valTop1: ok ? last.valTop1 : null,
-      valLoss: ok ? last.valLoss : null,
-      bestValTop1: best?.valTop1 ?? null,
-      bestValEpoch: best?.epoch ?? null,
-      trainLoss: last?.trainLoss ?? null,
-      trainTop1: last?.trainTop1 ?? null,
-      imagesPerSec: trainSec > 0 ? (ds.train.count * completed.length) / trainSec : 0,
+      trainCount: ds.train.count,
       wallSeconds,
       params,
-      loopOverhead: stepSec > 0 ? (trainSec - stepSec) / stepSec : 0,
-      resumedFromEpoch: startEpoch,
-      // metrics.jsonl was last written from `history` (above); summary.json records what it holds.
-      metricsFile: metricsFileCheck(metricsText(history)),
-    };
+      startEpoch,
+    });
     // The final weights as an ordinary tfjs model folder (model.json + weights.bin, about 4 bytes
     // per parameter): what a notebook that studies a trained network loads, and small enough to
     // commit where one needs it, unlike the checkpoints (weights and momentum of every epoch).
-    if (ok) await saveModel(model, path.join(runDir, RUN_FILES.model));
+    if (summary.status === "completed" && summary.epochs > 0) {
+      await saveModel(model, path.join(runDir, RUN_FILES.model));
+    }
     writeJsonAtomic(files.summary, summary);
     log(
       `[senet-lab] ${summary.status}: ${summary.epochs} epochs, test top-1 ${fmtPct(summary.testTop1)}, top-5 ${fmtPct(summary.testTop5)}, ${summary.imagesPerSec.toFixed(1)} img/s, ${formatDuration(summary.wallSeconds)}`,
@@ -687,16 +671,6 @@ export async function runExperiment(
   } finally {
     sgd.dispose();
     model.dispose();
-  }
-}
-
-/** Deletes temp files an atomic write killed mid-way left behind (".<name>.<pid>.<hex>.tmp"). */
-function removeStaleTempFiles(runDir: string): void {
-  for (const dir of [runDir, checkpointDir(runDir)]) {
-    if (!fs.existsSync(dir)) continue;
-    for (const f of fs.readdirSync(dir)) {
-      if (/^\..+\.\d+\.[0-9a-f]{8}\.tmp$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
-    }
   }
 }
 

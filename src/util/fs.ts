@@ -7,6 +7,13 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { CorruptFileError, OutputPathError } from "../errors.js";
+import { pidAlive } from "./process.js";
+
+/**
+ * Names of the temp files writeFileAtomic makes: `.<name>.<pid>.<8 hex>.tmp` (group 1: the pid).
+ * removeTempFiles is the one place that recognises them.
+ */
+export const TEMP_FILE_PATTERN = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
 /** Writes `data` to `file` atomically (temp file + fsync + rename), creating parent folders. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
@@ -194,3 +201,34 @@ export function checkWritableFile(file: string, what: string): void {
 
 /** The project root (the folder holding senet-lab's package.json). */
 export const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+
+/**
+ * Deletes the temp files killed writers left in `dir` (TEMP_FILE_PATTERN), in its sub-folders
+ * too with `recursive`. With `keepLive`, a file whose writer pid is alive is kept (folders that
+ * no claim protects); without it, the caller guarantees no one writes there (it holds the
+ * claim). Returns how many it removed.
+ */
+export function removeTempFiles(
+  dir: string,
+  options: { recursive?: boolean; keepLive?: boolean } = {},
+): number {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (options.recursive) removed += removeTempFiles(p, options);
+      continue;
+    }
+    const m = TEMP_FILE_PATTERN.exec(e.name);
+    if (!m || (options.keepLive && pidAlive(Number(m[1])))) continue;
+    fs.rmSync(p, { force: true });
+    removed++;
+  }
+  return removed;
+}

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FAILURE_DIR, removeDeadTempFiles } from "../../src/sweep/layout.js";
-import { removeTempFiles } from "../../src/sweep/run-one.js";
+import { clearRunTempFiles as removeTempFiles } from "../../src/train/run-folder.js";
 
 const DEAD_PID = 2 ** 22 + 11; // above Linux's pid_max: never a live process
 

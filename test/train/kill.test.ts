@@ -10,8 +10,8 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { initBackend } from "../../src/backend/index.js";
 import { listCheckpoints } from "../../src/train/checkpoint.js";
-import { readRun } from "../../src/train/read.js";
-import { type RunSummary, runExperiment } from "../../src/train/run.js";
+import { runExperiment } from "../../src/train/run.js";
+import { type RunSummary, readRun } from "../../src/train/run-folder.js";
 import { summaryNumbers } from "../util/timing-free.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "senet-kill-"));

@@ -13,8 +13,8 @@ import { initBackend } from "../../src/backend/index.js";
 import { EXIT_PREEMPTED } from "../../src/errors.js";
 import { TSX_LOADER } from "../../src/sweep/pool.js";
 import { listCheckpoints } from "../../src/train/checkpoint.js";
-import { readRun } from "../../src/train/read.js";
-import { type RunSummary, runExperiment } from "../../src/train/run.js";
+import { runExperiment } from "../../src/train/run.js";
+import { type RunSummary, readRun } from "../../src/train/run-folder.js";
 import { epochNumbers, summaryNumbers } from "../util/timing-free.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "senet-preempt-"));

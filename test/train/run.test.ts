@@ -12,8 +12,8 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend/index.js";
 import { listCheckpoints } from "../../src/train/checkpoint.js";
-import { readRun } from "../../src/train/read.js";
-import { type EpochRecord, type RunSummary, runExperiment } from "../../src/train/run.js";
+import { runExperiment } from "../../src/train/run.js";
+import { type EpochRecord, type RunSummary, readRun } from "../../src/train/run-folder.js";
 import { epochNumbers, summaryNumbers } from "../util/timing-free.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "senet-train-"));
