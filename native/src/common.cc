@@ -88,24 +88,57 @@ std::vector<int64_t> intsArg(const Napi::CallbackInfo& info, size_t i, size_t ex
   return out;
 }
 
+Geometry geometryArg(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Env env = info.Env();
+  if (!info[i].IsObject()) throw Napi::TypeError::New(env, "geometry must be an object");
+  Napi::Object o = info[i].As<Napi::Object>();
+  auto field = [&](const char* name) -> int64_t {
+    Napi::Value v = o.Get(name);
+    if (!v.IsNumber()) {
+      throw Napi::TypeError::New(env, std::string("geometry.") + name + " must be a number");
+    }
+    return v.As<Napi::Number>().Int64Value();
+  };
+  Geometry g;
+  g.N = field("batch");
+  g.H = field("inHeight");
+  g.W = field("inWidth");
+  g.C = field("inChannels");
+  g.KH = field("filterHeight");
+  g.KW = field("filterWidth");
+  g.OC = field("outChannels");
+  g.OH = field("outHeight");
+  g.OW = field("outWidth");
+  g.sh = field("strideHeight");
+  g.sw = field("strideWidth");
+  g.dh = field("dilationHeight");
+  g.dw = field("dilationWidth");
+  g.pt = field("padTop");
+  g.pl = field("padLeft");
+  g.pb = field("padBottom");
+  g.pr = field("padRight");
+  g.G = field("groups");
+  return g;
+}
+
 dnnl::primitive_attr activationAttr(int activation, float alpha) {
   dnnl::primitive_attr attr;
-  if (activation == kLinear) return attr;
+  if (activation == static_cast<int>(Activation::linear)) return attr;
   dnnl::post_ops ops;
-  switch (activation) {
-    case kRelu:
+  switch (static_cast<Activation>(activation)) {
+    case Activation::relu:
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
       break;
-    case kRelu6:
+    case Activation::relu6:
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f);
       break;
-    case kLeakyRelu:
+    case Activation::leakyrelu:
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, alpha, 0.f);
       break;
-    case kElu:
+    case Activation::elu:
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_elu, 1.f, 0.f);
       break;
-    case kSigmoid:
+    case Activation::sigmoid:
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f);
       break;
     default:

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "oneapi/dnnl/dnnl.hpp"
+#include "op_codes.h"
 
 namespace senet {
 
@@ -48,9 +49,20 @@ float* optionalFloatArg(const Napi::CallbackInfo& info, size_t i, size_t expecte
 std::vector<int64_t> intsArg(const Napi::CallbackInfo& info, size_t i, size_t expected,
                              const char* what);
 
-// Post-op activations understood by conv and matmul (codes shared with the TypeScript side).
-enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kElu = 4, kSigmoid = 5 };
-// Primitive attributes applying the activation after the op (empty for kLinear).
+// The geometry of one 2-D convolution or pooling window over NHWC data, read by field name from
+// the descriptor TypeScript builds (convGeometry in src/backend/onednn-kernels/util.ts): conv,
+// depthwise conv and pooling share it. Pooling has OC = C, dilations 1 and G = 1.
+struct Geometry {
+  int64_t N, H, W, C, KH, KW, OC, OH, OW, sh, sw, dh, dw, pt, pl, pb, pr, G;
+  // The fields in declaration order, for cache keys.
+  std::vector<int64_t> params() const { return {N, H, W, C, KH, KW, OC, OH, OW, sh, sw, dh, dw, pt, pl, pb, pr, G}; }
+};
+// Reads argument i as a Geometry descriptor (an object with every field named; throws a JS
+// TypeError naming a missing or non-numeric field).
+Geometry geometryArg(const Napi::CallbackInfo& info, size_t i);
+
+// Primitive attributes applying the activation (an Activation code, op_codes.h) after the op
+// (empty for linear).
 dnnl::primitive_attr activationAttr(int activation, float alpha);
 
 // A memory object over a user buffer (no copy).

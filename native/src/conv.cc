@@ -8,13 +8,9 @@
 namespace senet {
 namespace {
 
-// Shape of one convolution, from the 18 integers the TypeScript side passes.
-struct ConvShape {
-  int64_t N, H, W, C, KH, KW, OC, OH, OW, sh, sw, dh, dw, pt, pl, pb, pr, G;
-  explicit ConvShape(const std::vector<int64_t>& p)
-      : N(p[0]), H(p[1]), W(p[2]), C(p[3]), KH(p[4]), KW(p[5]), OC(p[6]), OH(p[7]), OW(p[8]),
-        sh(p[9]), sw(p[10]), dh(p[11]), dw(p[12]), pt(p[13]), pl(p[14]), pb(p[15]), pr(p[16]),
-        G(p[17]) {
+// One convolution: its Geometry, checked, with the memory descriptors oneDNN needs.
+struct ConvShape : Geometry {
+  explicit ConvShape(const Geometry& g) : Geometry(g) {
     if (N < 1 || H < 1 || W < 1 || C < 1 || KH < 1 || KW < 1 || OC < 1 || OH < 1 || OW < 1 ||
         sh < 1 || sw < 1 || dh < 1 || dw < 1 || G < 1 || C % G != 0 || OC % G != 0) {
       throw std::invalid_argument("invalid convolution shape");
@@ -55,7 +51,6 @@ struct ConvShape {
   }
 };
 
-constexpr size_t kShapeParams = 18;
 
 // Filters already reordered into oneDNN's layout, by the JS side's id of the filter array.
 // tfjs tensors never change after they are written (a variable update makes a new array with a
@@ -118,11 +113,11 @@ struct BwdWeightsEntry : CacheEntry {
   dnnl::memory dwMem;
 };
 
-// conv2dForward(x, w, bias|null, y, shape[18], activation, alpha, weightId)
+// conv2dForward(x, w, bias|null, y, geometry, activation, alpha, weightId)
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto p = intsArg(info, 4, kShapeParams, "shape");
-  ConvShape s(p);
+  ConvShape s(geometryArg(info, 4));
+  auto p = s.params();
   float* x = floatArg(info, 0, s.srcSize(), "x");
   float* w = floatArg(info, 1, s.weightsSize(), "filter");
   float* b = optionalFloatArg(info, 2, s.OC, "bias");
@@ -160,11 +155,11 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   }
 }
 
-// conv2dBackwardData(dy, w, dx, shape[18], weightId)
+// conv2dBackwardData(dy, w, dx, geometry, weightId)
 Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto p = intsArg(info, 3, kShapeParams, "shape");
-  ConvShape s(p);
+  ConvShape s(geometryArg(info, 3));
+  auto p = s.params();
   float* dy = floatArg(info, 0, s.dstSize(), "dy");
   float* w = floatArg(info, 1, s.weightsSize(), "filter");
   float* dx = floatArg(info, 2, s.srcSize(), "dx");
@@ -197,11 +192,11 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   }
 }
 
-// conv2dBackwardWeights(x, dy, dw, dbias|null, shape[18])
+// conv2dBackwardWeights(x, dy, dw, dbias|null, geometry)
 Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto p = intsArg(info, 4, kShapeParams, "shape");
-  ConvShape s(p);
+  ConvShape s(geometryArg(info, 4));
+  auto p = s.params();
   float* x = floatArg(info, 0, s.srcSize(), "x");
   float* dy = floatArg(info, 1, s.dstSize(), "dy");
   float* dw = floatArg(info, 2, s.weightsSize(), "dw");

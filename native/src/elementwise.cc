@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include "common.h"
 
@@ -39,9 +40,18 @@ dims dimsArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   return v;
 }
 
-const dnnl::algorithm kBinary[] = {dnnl::algorithm::binary_add, dnnl::algorithm::binary_sub,
-                                   dnnl::algorithm::binary_mul, dnnl::algorithm::binary_div,
-                                   dnnl::algorithm::binary_max, dnnl::algorithm::binary_min};
+// The oneDNN algorithm of a BinaryOp (by name, so the table's order does not matter).
+dnnl::algorithm binaryAlgorithm(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::add: return dnnl::algorithm::binary_add;
+    case BinaryOp::sub: return dnnl::algorithm::binary_sub;
+    case BinaryOp::mul: return dnnl::algorithm::binary_mul;
+    case BinaryOp::div: return dnnl::algorithm::binary_div;
+    case BinaryOp::max: return dnnl::algorithm::binary_max;
+    case BinaryOp::min: return dnnl::algorithm::binary_min;
+  }
+  throw std::invalid_argument("unknown binary op");
+}
 
 struct BinaryEntry : CacheEntry {
   dnnl::binary prim;
@@ -52,7 +62,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   dims ad = dimsArg(info, 3, "aDims");
   dims bd = dimsArg(info, 4, "bDims");
   int op = info[5].As<Napi::Number>().Int32Value();
-  if (op < 0 || op > 5) throw Napi::RangeError::New(info.Env(), "unknown binary op");
+  if (op < 0 || op >= kBinaryOpCount) throw Napi::RangeError::New(info.Env(), "unknown binary op");
   if (ad.size() != bd.size()) throw Napi::RangeError::New(info.Env(), "aDims and bDims differ in rank");
   for (size_t i = 0; i < ad.size(); ++i) {
     if (bd[i] != ad[i] && bd[i] != 1) throw Napi::RangeError::New(info.Env(), "b does not broadcast to a");
@@ -67,7 +77,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   auto* e = static_cast<BinaryEntry*>(cacheGet(k));
   if (!e) {
     auto ne = std::make_unique<BinaryEntry>();
-    dnnl::binary::desc d(kBinary[op], plain(ad), plain(bd), plain(ad));
+    dnnl::binary::desc d(binaryAlgorithm(static_cast<BinaryOp>(op)), plain(ad), plain(bd), plain(ad));
     ne->prim = dnnl::binary(dnnl::binary::primitive_desc(d, engine()));
     e = static_cast<BinaryEntry*>(cachePut(k, std::move(ne)));
   }
@@ -79,8 +89,17 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-const dnnl::algorithm kEltwise[] = {dnnl::algorithm::eltwise_relu, dnnl::algorithm::eltwise_logistic,
-                                    dnnl::algorithm::eltwise_tanh, dnnl::algorithm::eltwise_exp};
+// The oneDNN algorithm of an EltwiseOp that runs as a primitive (relu and square are loops).
+dnnl::algorithm eltwiseAlgorithm(EltwiseOp op) {
+  switch (op) {
+    case EltwiseOp::sigmoid: return dnnl::algorithm::eltwise_logistic;
+    case EltwiseOp::tanh: return dnnl::algorithm::eltwise_tanh;
+    case EltwiseOp::exp: return dnnl::algorithm::eltwise_exp;
+    case EltwiseOp::relu: return dnnl::algorithm::eltwise_relu;
+    case EltwiseOp::square: return dnnl::algorithm::eltwise_square;
+  }
+  throw std::invalid_argument("unknown eltwise op");
+}
 
 struct EltwiseEntry : CacheEntry {
   dnnl::eltwise_forward prim;
@@ -89,19 +108,19 @@ struct EltwiseEntry : CacheEntry {
 // eltwise(x, y, op): y = f(x) for relu, sigmoid, tanh, exp, square.
 Napi::Value Eltwise(const Napi::CallbackInfo& info) {
   int op = info[2].As<Napi::Number>().Int32Value();
-  if (op < 0 || op > 4) throw Napi::RangeError::New(info.Env(), "unknown eltwise op");
+  if (op < 0 || op >= kEltwiseOpCount) throw Napi::RangeError::New(info.Env(), "unknown eltwise op");
   if (!info[0].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "x must be a Float32Array");
   int64_t n = info[0].As<Napi::TypedArray>().ElementLength();
   float* x = floatArg(info, 0, n, "x");
   float* y = floatArg(info, 1, n, "y");
-  if (op == 0) {
+  if (op == static_cast<int>(EltwiseOp::relu)) {
     // Relu as tfjs defines it, x < 0 ? 0 : x, so NaN stays NaN (oneDNN's relu turns it into 0,
     // which would hide a diverging run from the loss check).
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.f ? 0.f : x[i];
     return info.Env().Undefined();
   }
-  if (op == 4) {
+  if (op == static_cast<int>(EltwiseOp::square)) {
     // Square: a plain loop (oneDNN 2.6's eltwise_square runs no faster for this one-liner).
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] * x[i];
@@ -112,7 +131,7 @@ Napi::Value Eltwise(const Napi::CallbackInfo& info) {
   dnnl::memory::desc md({n}, dt::f32, tag::a);
   if (!e) {
     auto ne = std::make_unique<EltwiseEntry>();
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, kEltwise[op], md, 0.f, 0.f);
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, eltwiseAlgorithm(static_cast<EltwiseOp>(op)), md, 0.f, 0.f);
     ne->prim = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, engine()));
     e = static_cast<EltwiseEntry*>(cachePut(k, std::move(ne)));
   }
@@ -130,14 +149,17 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto pqs = intsArg(info, 2, 3, "shape");
   int op = info[3].As<Napi::Number>().Int32Value();
-  if (op < 0 || op > 3) throw Napi::RangeError::New(env, "unknown reduction");
+  if (op < 0 || op >= kReduceOpCount) throw Napi::RangeError::New(env, "unknown reduction");
   int64_t P = pqs[0], Q = pqs[1], S = pqs[2];
   if (P < 1 || Q < 1 || S < 1) throw Napi::RangeError::New(env, "bad reduction shape");
   const float* x = floatArg(info, 0, P * Q * S, "x");
   float* y = floatArg(info, 1, P * S, "y");
-  const float init = op == 2 ? -INFINITY : op == 3 ? INFINITY : 0.f;
-  auto combine = [op](float a, float b) {
-    return op <= 1 ? a + b : op == 2 ? (b > a || b != b ? b : a) : (b < a || b != b ? b : a);
+  const auto rop = static_cast<ReduceOp>(op);
+  const float init = rop == ReduceOp::max ? -INFINITY : rop == ReduceOp::min ? INFINITY : 0.f;
+  auto combine = [rop](float a, float b) {
+    return rop == ReduceOp::sum || rop == ReduceOp::mean ? a + b
+           : rop == ReduceOp::max                        ? (b > a || b != b ? b : a)
+                                                         : (b < a || b != b ? b : a);
   };
   int threads = omp_get_max_threads();
   if (P >= 4 * threads || S * P >= 64 * threads * 16) {
@@ -171,7 +193,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
       y[i] = v;
     }
   }
-  if (op == 1) {
+  if (rop == ReduceOp::mean) {
     for (int64_t i = 0; i < P * S; ++i) y[i] /= static_cast<float>(Q);
   }
   return env.Undefined();

@@ -6,17 +6,20 @@
 namespace senet {
 namespace {
 
-// [N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl, pb, pr, isMax]
-struct PoolShape {
-  int64_t N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl, pb, pr;
+// One pooling: its Geometry (OC = C), checked, and whether it takes the max or the average.
+struct PoolShape : Geometry {
   bool isMax;
-  explicit PoolShape(const std::vector<int64_t>& p)
-      : N(p[0]), H(p[1]), W(p[2]), C(p[3]), OH(p[4]), OW(p[5]), KH(p[6]), KW(p[7]), sh(p[8]),
-        sw(p[9]), pt(p[10]), pl(p[11]), pb(p[12]), pr(p[13]), isMax(p[14] != 0) {
+  PoolShape(const Geometry& g, bool max) : Geometry(g), isMax(max) {
     if (N < 1 || H < 1 || W < 1 || C < 1 || OH < 1 || OW < 1 || KH < 1 || KW < 1 || sh < 1 ||
-        sw < 1) {
+        sw < 1 || OC != C) {
       throw std::invalid_argument("invalid pooling shape");
     }
+  }
+  // Cache-key parameters: the geometry and the kind.
+  std::vector<int64_t> key() const {
+    auto p = params();
+    p.push_back(isMax);
+    return p;
   }
   size_t srcSize() const { return N * H * W * C; }
   size_t dstSize() const { return N * OH * OW * C; }
@@ -43,10 +46,10 @@ struct BwdEntry : CacheEntry {
   dnnl::pooling_backward prim;
 };
 
-// pool2dForward(x, y, shape[15])
+// pool2dForward(x, y, geometry, isMax)
 Napi::Value Forward(const Napi::CallbackInfo& info) {
-  auto p = intsArg(info, 2, 15, "shape");
-  PoolShape s(p);
+  PoolShape s(geometryArg(info, 2), info[3].ToBoolean().Value());
+  auto p = s.key();
   float* x = floatArg(info, 0, s.srcSize(), "x");
   float* y = floatArg(info, 1, s.dstSize(), "y");
   std::string key = makeKey("pool_fwd", p);
@@ -65,10 +68,10 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), e->pd.impl_info_str());
 }
 
-// pool2dBackward(dy, x|null, dx, shape[15]); x is needed for max pooling.
+// pool2dBackward(dy, x|null, dx, geometry, isMax); x is needed for max pooling.
 Napi::Value Backward(const Napi::CallbackInfo& info) {
-  auto p = intsArg(info, 3, 15, "shape");
-  PoolShape s(p);
+  PoolShape s(geometryArg(info, 3), info[4].ToBoolean().Value());
+  auto p = s.key();
   float* dy = floatArg(info, 0, s.dstSize(), "dy");
   float* x = s.isMax ? floatArg(info, 1, s.srcSize(), "x") : nullptr;
   float* dx = floatArg(info, 2, s.srcSize(), "dx");

@@ -21,13 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ConfigError } from "../errors.js";
-
-type Pad =
-  | "valid"
-  | "same"
-  | number
-  | [[number, number], [number, number], [number, number], [number, number]];
-type Rounding = "floor" | "round" | "ceil" | undefined;
+import type { Pad, Rounding } from "./conv-attrs.js";
 
 /** The padded geometry of one 2-D convolution, as tfjs computes it for the forward op. */
 interface Geometry {

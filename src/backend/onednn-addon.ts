@@ -11,6 +11,8 @@ import { fileURLToPath } from "node:url";
 import { BackendUnavailableError } from "../errors.js";
 import { nativeSourceHash } from "./native-source-hash.mjs";
 
+export { ACTIVATION_CODES, BINARY_OPS, ELTWISE_OPS, REDUCE_OPS } from "./op-codes.js";
+
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -24,15 +26,32 @@ export const BUILD_STATUS_PATH =
 /** The build script run by `npm install` and by buildNative(). */
 export const BUILD_SCRIPT = path.join(root, "scripts", "build-native.mjs");
 
-/** Activation codes shared with native/src/common.h (post-ops of conv and matmul). */
-export const ACTIVATION_CODES = {
-  linear: 0,
-  relu: 1,
-  relu6: 2,
-  leakyrelu: 3,
-  elu: 4,
-  sigmoid: 5,
-} as const;
+/**
+ * The geometry of one 2-D convolution or pooling window over NHWC data, by name: what the
+ * addon's conv and pool functions take (native/src/common.h Geometry reads these fields).
+ */
+export interface ConvGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  /** Output channels (pooling: = inChannels). */
+  outChannels: number;
+  outHeight: number;
+  outWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padLeft: number;
+  padBottom: number;
+  padRight: number;
+  /** Groups: 1 plain, inChannels depthwise (pooling: 1). */
+  groups: number;
+}
 
 /** The functions native/src/*.cc export. Each returns the oneDNN implementation it ran. */
 export interface OnednnAddon {
@@ -46,23 +65,23 @@ export interface OnednnAddon {
   cacheSize(): number;
   /** Drops every cached primitive. */
   cacheClear(): void;
-  /** y = act(conv(x, w) + bias); shape = [N,H,W,C,KH,KW,OC,OH,OW,sh,sw,dh,dw,pt,pl,pb,pr,groups]; weightId (> 0, from weightIdOf) lets the addon reuse w's reordered copy on the next call with the same array. */
+  /** y = act(conv(x, w) + bias) over `geometry` (plain, grouped or depthwise); weightId (> 0, from weightIdOf) lets the addon reuse w's reordered copy on the next call with the same array. */
   conv2dForward(
     x: Float32Array,
     w: Float32Array,
     bias: Float32Array | null,
     y: Float32Array,
-    shape: number[],
+    geometry: ConvGeometry,
     activation: number,
     alpha: number,
     weightId?: number,
   ): string;
-  /** dx from dy and the filter (same shape array as the forward); weightId as in conv2dForward. */
+  /** dx from dy and the filter (the forward's geometry); weightId as in conv2dForward. */
   conv2dBackwardData(
     dy: Float32Array,
     w: Float32Array,
     dx: Float32Array,
-    shape: number[],
+    geometry: ConvGeometry,
     weightId?: number,
   ): string;
   /** dw (and optionally dbias) from x and dy. */
@@ -71,7 +90,7 @@ export interface OnednnAddon {
     dy: Float32Array,
     dw: Float32Array,
     dbias: Float32Array | null,
-    shape: number[],
+    geometry: ConvGeometry,
   ): string;
   /** c = act(op(a) op(b) + bias); shape = [batchA, batchB, M, K, N, transposeA, transposeB]. */
   matmul(
@@ -83,14 +102,15 @@ export interface OnednnAddon {
     activation: number,
     alpha: number,
   ): string;
-  /** Pooling; shape = [N,H,W,C,OH,OW,KH,KW,sh,sw,pt,pl,pb,pr,isMax]. */
-  pool2dForward(x: Float32Array, y: Float32Array, shape: number[]): string;
+  /** Max or average pooling over `geometry` (outChannels = inChannels). */
+  pool2dForward(x: Float32Array, y: Float32Array, geometry: ConvGeometry, isMax: boolean): string;
   /** Pooling gradient; x is needed for max pooling only. */
   pool2dBackward(
     dy: Float32Array,
     x: Float32Array | null,
     dx: Float32Array,
-    shape: number[],
+    geometry: ConvGeometry,
+    isMax: boolean,
   ): string;
   /** Training batch norm over [rows, C] (rows a multiple of the batch N); writes y, batch mean and biased variance; shape = [rows, C, N]. */
   batchNormForward(
@@ -184,13 +204,6 @@ export interface OnednnAddon {
     dstOffsets: number[],
   ): void;
 }
-
-/** Operation codes of the addon's binary(), eltwise() and reduce(). */
-export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
-/** Unary ops of eltwise(). */
-export const ELTWISE_OPS = { relu: 0, sigmoid: 1, tanh: 2, exp: 3, square: 4 } as const;
-/** Reductions of reduce(). */
-export const REDUCE_OPS = { sum: 0, mean: 1, max: 2, min: 3 } as const;
 
 /** Whether the addon is built and loads, and if not, why. */
 export interface NativeBuildStatus {

@@ -1,19 +1,17 @@
 /** Native Conv2D, FusedConv2D (bias + activation), Conv2DBackpropInput, Conv2DBackpropFilter. */
 import * as tf from "@tensorflow/tfjs";
+import type { Pad, Rounding } from "../conv-attrs.js";
 import {
   activationCode,
   alloc,
   convForward,
-  convShape,
+  convGeometry,
   f32,
   type NativeKernelFunc,
   output,
   sizeOf,
   weightIdOf,
 } from "./util.js";
-
-type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-type Rounding = "floor" | "round" | "ceil" | undefined;
 
 function dataFormatOf(
   attrs: Record<string, unknown> | undefined,
@@ -42,7 +40,7 @@ function forward(
     false,
     dataFormatOf(attrs),
   );
-  const shape = convShape(info, 1);
+  const shape = convGeometry(info, 1);
   return convForward(backend, info, shape, x, filter, bias, act, leakyreluAlpha);
 }
 
@@ -68,7 +66,7 @@ export const conv2DBackpropInput: NativeKernelFunc = ({ inputs, backend, attrs }
     false,
     dataFormatOf(attrs),
   );
-  const shape = convShape(info, 1);
+  const shape = convGeometry(info, 1);
   const dyv = f32(backend, dy);
   const wv = f32(backend, filter);
   if (!shape || !dyv || !wv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
@@ -92,7 +90,7 @@ export const conv2DBackpropFilter: NativeKernelFunc = ({ inputs, backend, attrs 
     false,
     dataFormatOf(attrs),
   );
-  const shape = convShape(info, 1);
+  const shape = convGeometry(info, 1);
   const xv = f32(backend, x);
   const dyv = f32(backend, dy);
   if (!shape || !xv || !dyv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;

@@ -3,11 +3,12 @@
  * convolution with C groups) and its gradients, plus FusedDepthwiseConv2D.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Pad, Rounding } from "../conv-attrs.js";
 import {
   activationCode,
   alloc,
   convForward,
-  convShape,
+  convGeometry,
   f32,
   type NativeKernelFunc,
   output,
@@ -15,8 +16,6 @@ import {
   weightIdOf,
 } from "./util.js";
 
-type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-type Rounding = "floor" | "round" | "ceil" | undefined;
 type Shape4 = [number, number, number, number];
 
 function depthwiseInfo(
@@ -46,7 +45,7 @@ function forward(
   const act = activationCode(activation);
   if (act === undefined) return undefined;
   const info = depthwiseInfo(x.shape as Shape4, filter.shape as Shape4, attrs);
-  const shape = convShape(info, info.inChannels);
+  const shape = convGeometry(info, info.inChannels);
   return convForward(backend, info, shape, x, filter, bias, act, leakyreluAlpha);
 }
 
@@ -67,7 +66,7 @@ export const depthwiseConv2dNativeBackpropInput: NativeKernelFunc = ({
   if (!dy || !filter) return undefined;
   const inputShape = attrs?.inputShape as Shape4;
   const info = depthwiseInfo(inputShape, filter.shape as Shape4, attrs);
-  const shape = convShape(info, info.inChannels);
+  const shape = convGeometry(info, info.inChannels);
   const dyv = f32(backend, dy);
   const wv = f32(backend, filter);
   if (!shape || !dyv || !wv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
@@ -86,7 +85,7 @@ export const depthwiseConv2dNativeBackpropFilter: NativeKernelFunc = ({
   if (!x || !dy) return undefined;
   const filterShape = attrs?.filterShape as Shape4;
   const info = depthwiseInfo(x.shape as Shape4, filterShape, attrs);
-  const shape = convShape(info, info.inChannels);
+  const shape = convGeometry(info, info.inChannels);
   const xv = f32(backend, x);
   const dyv = f32(backend, dy);
   if (!shape || !xv || !dyv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;

@@ -4,10 +4,9 @@
  * gradient of its own forward at padded borders, so the two differ there (SAME padding).
  */
 import * as tf from "@tensorflow/tfjs";
-import { alloc, f32, type NativeKernelFunc, output, poolShape, sizeOf } from "./util.js";
+import type { Pad, Rounding } from "../conv-attrs.js";
+import { alloc, convGeometry, f32, type NativeKernelFunc, output, sizeOf } from "./util.js";
 
-type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-type Rounding = "floor" | "round" | "ceil" | undefined;
 type Shape4 = [number, number, number, number];
 
 function poolInfo(xShape: Shape4, attrs: Record<string, unknown> | undefined) {
@@ -26,11 +25,11 @@ function forward(isMax: boolean): NativeKernelFunc {
     const { x } = inputs;
     if (x?.shape.length !== 4) return undefined;
     const info = poolInfo(x.shape as Shape4, attrs);
-    const shape = poolShape(info, isMax);
+    const shape = convGeometry(info, 1, true);
     const xv = f32(backend, x);
     if (!shape || !xv) return undefined;
     const y = alloc(sizeOf(info.outShape));
-    backend.addon.pool2dForward(xv, y, shape);
+    backend.addon.pool2dForward(xv, y, shape, isMax);
     return output(backend, info.outShape, y);
   };
 }
@@ -40,14 +39,14 @@ function backward(isMax: boolean): NativeKernelFunc {
     const { dy, input } = inputs;
     if (!dy || !input || input.shape.length !== 4) return undefined;
     const info = poolInfo(input.shape as Shape4, attrs);
-    const shape = poolShape(info, isMax);
+    const shape = convGeometry(info, 1, true);
     const dyv = f32(backend, dy);
     const xv = isMax ? f32(backend, input) : null;
     if (!shape || !dyv || xv === undefined || sizeOf(dy.shape) !== sizeOf(info.outShape)) {
       return undefined;
     }
     const dx = alloc(sizeOf(input.shape));
-    backend.addon.pool2dBackward(dyv, xv, dx, shape);
+    backend.addon.pool2dBackward(dyv, xv, dx, shape, isMax);
     return output(backend, input.shape, dx);
   };
 }

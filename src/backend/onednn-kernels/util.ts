@@ -1,7 +1,9 @@
 /** Helpers shared by the native kernels: zero-copy access to the cpu backend's storage. */
 import type { backend_util, TensorInfo } from "@tensorflow/tfjs";
 import type { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
-import { ACTIVATION_CODES, type OnednnAddon } from "../onednn-addon.js";
+import { ACTIVATION_CODES, type ConvGeometry, type OnednnAddon } from "../onednn-addon.js";
+
+export type { ConvGeometry } from "../onednn-addon.js";
 
 /** The backend a native kernel receives: the cpu backend's storage plus the addon. */
 export type NativeBackend = MathBackendCPU & { readonly addon: OnednnAddon };
@@ -170,13 +172,25 @@ function dnnlOut(
 }
 
 /**
- * The addon's 18-integer convolution shape from a tfjs Conv2DInfo, or undefined when the
- * layout is channels-first or tfjs's output size (rounding modes) differs from oneDNN's.
+ * The one conv-geometry helper, for conv, depthwise conv and pooling: the named geometry of a
+ * tfjs Conv2DInfo, or undefined when oneDNN cannot run it as tfjs means it (channels-first,
+ * negative padding, or an output size that tfjs's rounding mode makes differ from oneDNN's).
+ * Pooling (`pool`) also needs dilation 1 and padding smaller than the window.
  */
-export function convShape(info: backend_util.Conv2DInfo, groups: number): number[] | undefined {
+export function convGeometry(
+  info: backend_util.Conv2DInfo,
+  groups: number,
+  pool = false,
+): ConvGeometry | undefined {
   if (info.dataFormat !== "channelsLast") return undefined;
   const p = info.padInfo;
   if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0) return undefined;
+  if (pool) {
+    if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+    // oneDNN requires padding smaller than the window.
+    if (p.top >= info.filterHeight || p.bottom >= info.filterHeight) return undefined;
+    if (p.left >= info.filterWidth || p.right >= info.filterWidth) return undefined;
+  }
   const oh = dnnlOut(
     info.inHeight,
     info.filterHeight,
@@ -194,69 +208,37 @@ export function convShape(info: backend_util.Conv2DInfo, groups: number): number
     p.right,
   );
   if (oh !== info.outHeight || ow !== info.outWidth) return undefined;
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.outChannels,
-    info.outHeight,
-    info.outWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    p.top,
-    p.left,
-    p.bottom,
-    p.right,
-    groups,
-  ];
-}
-
-/** The addon's 15-integer pooling shape, or undefined when oneDNN would size it differently. */
-export function poolShape(info: backend_util.Conv2DInfo, isMax: boolean): number[] | undefined {
-  if (info.dataFormat !== "channelsLast" || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
-    return undefined;
-  }
-  const p = info.padInfo;
-  if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0) return undefined;
-  // oneDNN requires padding smaller than the window.
-  if (p.top >= info.filterHeight || p.bottom >= info.filterHeight) return undefined;
-  if (p.left >= info.filterWidth || p.right >= info.filterWidth) return undefined;
-  const oh = dnnlOut(info.inHeight, info.filterHeight, 1, info.strideHeight, p.top, p.bottom);
-  const ow = dnnlOut(info.inWidth, info.filterWidth, 1, info.strideWidth, p.left, p.right);
-  if (oh !== info.outHeight || ow !== info.outWidth) return undefined;
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    p.top,
-    p.left,
-    p.bottom,
-    p.right,
-    isMax ? 1 : 0,
-  ];
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    outChannels: pool ? info.inChannels : info.outChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    padTop: p.top,
+    padLeft: p.left,
+    padBottom: p.bottom,
+    padRight: p.right,
+    groups: pool ? 1 : groups,
+  };
 }
 
 /**
  * The native call shared by Conv2D/FusedConv2D and the depthwise kernels (groups live in
- * `shape`). Undefined when an input is not float32 or the bias does not match the output
+ * `geometry`). Undefined when an input is not float32 or the bias does not match the output
  * channels, so the caller falls back to the cpu kernel.
  */
 export function convForward(
   backend: NativeBackend,
   info: backend_util.Conv2DInfo,
-  shape: number[] | undefined,
+  geometry: ConvGeometry | undefined,
   x: TensorInfo,
   filter: TensorInfo,
   bias: TensorInfo | null | undefined,
@@ -265,7 +247,7 @@ export function convForward(
 ): TensorInfo | undefined {
   const xv = f32(backend, x);
   const wv = f32(backend, filter);
-  if (!shape || !xv || !wv) return undefined;
+  if (!geometry || !xv || !wv) return undefined;
   let bv: Float32Array | null = null;
   if (bias) {
     const b = f32(backend, bias);
@@ -284,7 +266,7 @@ export function convForward(
     wv,
     bv,
     y,
-    shape,
+    geometry,
     act,
     Number(leakyreluAlpha ?? 0.2),
     weightIdOf(wv),
