@@ -94,8 +94,11 @@ const runCommand: CommandSpec = {
       process.stderr.write(`failed: ${r.id}: ${r.error ?? ""}\n`);
     }
     if (result.counts.failed > 0) return 1;
-    // Stopped by SIGTERM/SIGINT: runs checkpointed and recorded "preempted"; a rerun continues.
-    return result.stopped || result.counts.preempted > 0 ? EXIT_PREEMPTED : 0;
+    // Stopped by SIGTERM/SIGINT with work left (runs checkpointed and recorded "preempted", or
+    // not started): exit 4, a rerun continues. A signal after the last run finished leaves
+    // nothing to continue: 0.
+    const left = result.counts.preempted + result.counts.pending;
+    return left > 0 ? EXIT_PREEMPTED : 0;
   },
 };
 
