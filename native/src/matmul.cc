@@ -10,10 +10,22 @@ struct MatmulEntry : CacheEntry {
   dnnl::matmul prim;
 };
 
-// matmul(a, b, bias|null, c, shape[Ba, Bb, M, K, N, transA, transB], activation, alpha)
+// matmul(a, b, bias|null, c, {batchA, batchB, m, k, n, transposeA, transposeB}, activation,
+// alpha): the shape is a named descriptor (MatmulShape in src/backend/onednn-addon.ts).
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto p = intsArg(info, 4, 7, "shape");
+  if (!info[4].IsObject()) throw Napi::TypeError::New(env, "matmul shape must be an object");
+  Napi::Object o = info[4].As<Napi::Object>();
+  auto field = [&](const char* name) -> int64_t {
+    Napi::Value v = o.Get(name);
+    if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
+    if (!v.IsNumber()) {
+      throw Napi::TypeError::New(env, std::string("matmul shape.") + name + " must be a number");
+    }
+    return v.As<Napi::Number>().Int64Value();
+  };
+  std::vector<int64_t> p = {field("batchA"), field("batchB"), field("m"), field("k"),
+                            field("n"), field("transposeA"), field("transposeB")};
   int64_t Ba = p[0], Bb = p[1], M = p[2], K = p[3], N = p[4];
   bool ta = p[5] != 0, tb = p[6] != 0;
   if (Ba < 1 || Bb < 1 || M < 1 || K < 1 || N < 1 || (Ba != Bb && Ba != 1 && Bb != 1)) {

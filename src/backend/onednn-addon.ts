@@ -53,6 +53,17 @@ export interface ConvGeometry {
   groups: number;
 }
 
+/** A batched matmul C[b] = op(A[b]) op(B[b]), by name: A is [batchA, m, k] (or [batchA, k, m] transposed), B [batchB, k, n]; a batch of 1 broadcasts. */
+export interface MatmulShape {
+  batchA: number;
+  batchB: number;
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
 /** The functions native/src/*.cc export. Each returns the oneDNN implementation it ran. */
 export interface OnednnAddon {
   /** "oneDNN 2.6.3 (OpenMP)". */
@@ -92,13 +103,13 @@ export interface OnednnAddon {
     dbias: Float32Array | null,
     geometry: ConvGeometry,
   ): string;
-  /** c = act(op(a) op(b) + bias); shape = [batchA, batchB, M, K, N, transposeA, transposeB]. */
+  /** c = act(op(a) op(b) + bias) for the named `shape`. */
   matmul(
     a: Float32Array,
     b: Float32Array,
     bias: Float32Array | null,
     c: Float32Array,
-    shape: number[],
+    shape: MatmulShape,
     activation: number,
     alpha: number,
   ): string;

@@ -58,7 +58,7 @@ function matmul(
     bv,
     biasv,
     c,
-    [batchA, batchB, M, K, N, ta ? 1 : 0, tb ? 1 : 0],
+    { batchA, batchB, m: M, k: K, n: N, transposeA: Boolean(ta), transposeB: Boolean(tb) },
     act,
     Number(leakyreluAlpha ?? 0.2),
   );
