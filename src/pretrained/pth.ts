@@ -32,9 +32,10 @@ export function isPytorchFile(file: string): boolean {
 /** Converts a PyTorch checkpoint to a safetensors file (WeightFileError with the install hint when torch is missing). */
 export async function convertPthToSafetensors(file: string, out: string): Promise<void> {
   if (!fs.existsSync(file)) throw new WeightFileError(file, "no such file");
+  const python = process.env.SENET_LAB_PYTHON ?? SYSTEM_PYTHON;
   await new Promise<void>((resolve, reject) => {
     execFile(
-      SYSTEM_PYTHON,
+      python,
       [PTH_CONVERTER, file, out],
       { maxBuffer: 16 * 1024 * 1024 },
       (error, _stdout, stderr) => {
@@ -43,7 +44,7 @@ export async function convertPthToSafetensors(file: string, out: string): Promis
         const message = String(stderr).trim() || error.message;
         if (code === "ENOENT") {
           reject(
-            new WeightFileError(file, `no Python at ${SYSTEM_PYTHON}; ${TORCH_INSTALL_HINT}`, {
+            new WeightFileError(file, `no Python at ${python}; ${TORCH_INSTALL_HINT}`, {
               cause: error,
             }),
           );

@@ -15,7 +15,7 @@ const TOL = 1e-4;
 const CASES = readManifest(FIXTURES);
 
 describe.each(["cpu", "wasm", "onednn"] as const)("pretrained parity on %s", (backend) => {
-  it.each(Object.keys(CASES))(`%s within ${TOL} of PyTorch`, async (name, ctx) => {
+  it.for(Object.keys(CASES))(`%s within ${TOL} of PyTorch`, async (name, ctx) => {
     const probe = await probeBackend(backend);
     if (!probe.ok) {
       if (backend !== "onednn") throw new Error(`${backend} must load: ${probe.reason}`);
