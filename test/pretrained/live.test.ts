@@ -11,14 +11,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../../src/backend/index.js";
-import { SYSTEM_PYTHON } from "../../src/setup/system.js";
+import { initBackend, probeBackend } from "../../src/backend/index.js";
 import {
   exportPretrained,
   loadPretrained,
   TORCH_INSTALL_HINT,
   WeightFileError,
 } from "../../src/pretrained/index.js";
+import { SYSTEM_PYTHON } from "../../src/setup/system.js";
 import {
   caseError,
   FIXTURES,
@@ -32,7 +32,12 @@ import {
 const TOL = 1e-4;
 const TORCH = torchAvailable();
 if (!TORCH.ok) process.stderr.write(`[pretrained live tests] skipped: ${TORCH.reason}\n`);
-const FULL = ["resnet50_full", "resnext50_full", "se_resnext50_timm_full", "se_resnext50_legacy_full"];
+const FULL = [
+  "resnet50_full",
+  "resnext50_full",
+  "se_resnext50_timm_full",
+  "se_resnext50_legacy_full",
+];
 
 describe.skipIf(!TORCH.ok)("with PyTorch at test time", () => {
   let dir = "";
@@ -45,15 +50,31 @@ describe.skipIf(!TORCH.ok)("with PyTorch at test time", () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it.for(FULL)(`full-size %s within ${TOL} of PyTorch (wasm)`, async (name) => {
-    const out = path.join(dir, name);
-    generate(out, [name]);
-    const c = readManifest(out)[name]!;
-    const err = await caseError(out, c);
-    process.stdout.write(`[parity] wasm ${name}: relative error ${err.toExponential(2)}\n`);
-    expect(err).toBeLessThanOrEqual(TOL);
-    fs.rmSync(out, { recursive: true });
-  });
+  it.for(FULL)(
+    `full-size %s within ${TOL} of PyTorch on wasm, onednn, cpu`,
+    { timeout: 600_000 },
+    async (name) => {
+      const out = path.join(dir, name);
+      generate(out, [name]);
+      const c = readManifest(out)[name]!;
+      for (const backend of ["wasm", "onednn", "cpu"] as const) {
+        const probe = await probeBackend(backend);
+        if (!probe.ok) {
+          if (backend !== "onednn") throw new Error(`${backend} must load: ${probe.reason}`);
+          process.stderr.write(`[parity] onednn skipped: ${probe.reason}\n`);
+          continue;
+        }
+        await initBackend(backend, { quiet: true });
+        const err = await caseError(out, c);
+        process.stdout.write(
+          `[parity] ${backend} ${name}: relative error ${err.toExponential(2)}\n`,
+        );
+        expect(err, backend).toBeLessThanOrEqual(TOL);
+      }
+      await initBackend("wasm", { quiet: true });
+      fs.rmSync(out, { recursive: true });
+    },
+  );
 
   it("reads a DataParallel .pth checkpoint through PyTorch and gets the same logits", async () => {
     const out = path.join(dir, "pth");
