@@ -14,7 +14,14 @@ import type { ModelConfig, RawModelConfig } from "../models/config.js";
 import { createModel, presetConfig } from "../models/presets.js";
 import { fromTorch } from "./convert.js";
 import { type ShapeMismatch, WeightMismatchError } from "./errors.js";
-import { chooseLayout, keyMap, LAYOUTS, type LayoutName, layoutOf } from "./key-maps.js";
+import {
+  chooseLayout,
+  keyMap,
+  LAYOUTS,
+  type LayoutName,
+  layoutOf,
+  type Normalization,
+} from "./key-maps.js";
 import { isPytorchFile, readPytorchStateDict } from "./pth.js";
 import { readSafetensors, type StoredTensor } from "./safetensors.js";
 
@@ -38,6 +45,8 @@ export interface PretrainedModel {
   layout: LayoutName;
   /** The resolved config the network was built from (null when a built model was passed). */
   config: ModelConfig | null;
+  /** How to normalise inputs for these weights (RGB in [0, 1], NHWC): the layout's. */
+  normalization: Normalization;
 }
 
 /** A state dict in memory: PyTorch keys to tensors (see safetensors.ts). */
@@ -165,7 +174,12 @@ export async function loadPretrained(
       );
     }
     applyStateDict(model, dict, options.layout, label);
-    return { model, layout: options.layout, config: null };
+    return {
+      model,
+      layout: options.layout,
+      config: null,
+      normalization: LAYOUTS[options.layout].normalization,
+    };
   }
   const layout = options.layout ?? chooseLayout(model, new Set(dict.keys()));
   const overrides: RawModelConfig = { ...(options.overrides ?? {}) };
@@ -181,5 +195,5 @@ export async function loadPretrained(
     built.dispose();
     throw e;
   }
-  return { model: built, layout, config };
+  return { model: built, layout, config, normalization: LAYOUTS[layout].normalization };
 }

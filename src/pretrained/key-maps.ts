@@ -38,7 +38,23 @@ export interface Layout {
   seFc: { reduce: string; expand: string; kind: Conversion };
   /** True when a file's keys look like this layout's (used to choose between candidates). */
   recognises: (keys: ReadonlySet<string>) => boolean;
+  /** The input the layout's checkpoints were trained on: RGB in [0, 1], minus `mean`, over `std`, per channel. */
+  normalization: Normalization;
 }
+
+/** Per-channel input normalisation: x' = (x − mean) / std on RGB values in [0, 1] (NHWC, channel last). */
+export interface Normalization {
+  /** Channel means, RGB. */
+  mean: readonly [number, number, number];
+  /** Channel standard deviations, RGB. */
+  std: readonly [number, number, number];
+}
+
+/** ImageNet's statistics, which torchvision, timm, the Caffe SENets (as pretrainedmodels serves them) and PytorchInsight all train with. */
+export const IMAGENET_NORMALIZATION: Normalization = {
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+};
 
 const TORCHVISION_MODELS = [
   "resnet18",
@@ -66,6 +82,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
     head: "fc",
     attention: { se: "se", sge: "sge" },
     seFc: { reduce: "fc1", expand: "fc2", kind: "conv1x1" },
+    normalization: IMAGENET_NORMALIZATION,
     recognises: (keys) =>
       keys.has("conv1.weight") && !hasPart(keys, ".se.") && !hasPart(keys, ".sge."),
   },
@@ -88,6 +105,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
     head: "fc",
     attention: { se: "se", sge: "sge" },
     seFc: { reduce: "fc1", expand: "fc2", kind: "conv1x1" },
+    normalization: IMAGENET_NORMALIZATION,
     recognises: (keys) => keys.has("conv1.weight"),
   },
   "legacy-senet": {
@@ -108,6 +126,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
     head: "last_linear",
     attention: { se: "se_module", sge: "sge" },
     seFc: { reduce: "fc1", expand: "fc2", kind: "conv1x1" },
+    normalization: IMAGENET_NORMALIZATION,
     recognises: (keys) => keys.has("layer0.conv1.weight"),
   },
   pytorchinsight: {
@@ -119,6 +138,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
     head: "fc",
     attention: { se: "se", sge: "sge" },
     seFc: { reduce: "fc1", expand: "fc2", kind: "conv1x1" },
+    normalization: IMAGENET_NORMALIZATION,
     recognises: (keys) => hasPart(keys, ".sge.weight"),
   },
 };
@@ -255,7 +275,7 @@ export interface KeyMap {
   ignored: Set<string>;
 }
 
-/** Builds the key map of `model` under `layout` (InternalError for a weight the table does not know: a zoo layer this module was not taught). */
+/** Builds the key map of `model` under `layout` (ConfigError for a layer the layouts do not name, e.g. a CIFAR or MobileNet network). */
 export function keyMap(model: tf.LayersModel, layoutName: LayoutName): KeyMap {
   const layout = LAYOUTS[layoutName];
   const entries: KeyEntry[] = [];
@@ -266,8 +286,8 @@ export function keyMap(model: tf.LayersModel, layoutName: LayoutName): KeyMap {
     const prefix = modulePath(layout, layer.name);
     const roles = weightRoles(layout, className);
     if (prefix === null || roles === undefined) {
-      throw new InternalError(
-        `layer ${quote(layer.name)} (${className}) has weights but no name in layout ${quote(layoutName)}; the key maps cover the ImageNet ResNet/ResNeXt zoo only`,
+      throw new ConfigError(
+        `layer ${quote(layer.name)} (${className}) has weights but no name in layout ${quote(layoutName)}; the layouts cover the ImageNet ResNet/ResNeXt zoo only (${LAYOUT_NAMES.map((l) => LAYOUTS[l].models.join(", ")).join("; ")})`,
       );
     }
     if (className === "FusedBatchNormalization") ignored.add(`${prefix}.num_batches_tracked`);

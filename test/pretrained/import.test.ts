@@ -164,7 +164,17 @@ describe("layout choice and config", () => {
     await expect(loadPretrained(model, fixture("resnet18_w8"))).rejects.toThrowError(ConfigError);
     const r = await loadPretrained(model, fixture("resnet18_w8"), { layout: "torchvision" });
     expect(r.config).toBeNull();
+    expect(r.normalization).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
     model.dispose();
+    const mobilenet = createModel("mobilenet_v1", {
+      width: 0.25,
+      inputShape: [32, 32, 3],
+      numClasses: 10,
+    });
+    expect(() => keyMap(mobilenet, "torchvision")).toThrowError(
+      /has weights but no name in layout "torchvision"; the layouts cover the ImageNet ResNet\/ResNeXt zoo only/,
+    );
+    mobilenet.dispose();
   });
 });
 
