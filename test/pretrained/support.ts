@@ -59,7 +59,8 @@ export function relativeError(ours: ArrayLike<number>, reference: ArrayLike<numb
   let scale = 0;
   for (let i = 0; i < ours.length; i++) {
     const d = Math.abs(ours[i]! - reference[i]!);
-    diff = Number.isNaN(d) || d > diff ? (Number.isNaN(d) ? Number.POSITIVE_INFINITY : d) : diff;
+    if (Number.isNaN(d)) return Number.POSITIVE_INFINITY;
+    diff = Math.max(diff, d);
     scale = Math.max(scale, Math.abs(reference[i]!));
   }
   return diff / scale;
