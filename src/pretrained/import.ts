@@ -10,8 +10,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ConfigError, quote } from "../errors.js";
-import type { ModelConfig, RawModelConfig } from "../models/config.js";
-import { createModel, presetConfig } from "../models/presets.js";
+import {
+  createModel,
+  type ModelConfig,
+  presetConfig,
+  type RawModelConfig,
+} from "../models/index.js";
 import { fromTorch } from "./convert.js";
 import { type ShapeMismatch, WeightMismatchError } from "./errors.js";
 import {

@@ -12,7 +12,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { ConfigError, InternalError, quote } from "../errors.js";
-import { type ModelConfig, type RawModelConfig, usesBottleneck } from "../models/config.js";
+import type { ModelConfig, RawModelConfig } from "../models/index.js";
 import { type Conversion, torchShapeOf } from "./convert.js";
 
 /** Names of the supported layouts. */
@@ -66,9 +66,23 @@ const TORCHVISION_MODELS = [
   "resnext101_32x4d",
 ] as const;
 
+/** The config fields the layouts read, a view valid for every arch's resolved config. */
+interface PresetView {
+  /** Network family. */
+  arch: string;
+  /** Attention type. */
+  attention: string;
+  /** Set exactly when the network has bottlenecks (a resolved config holds it only then). */
+  strideIn?: string;
+}
+
+function view(preset: ModelConfig): PresetView {
+  return preset as unknown as PresetView;
+}
+
 /** Stride in the 3×3 of every bottleneck (torchvision v1.5, timm, PytorchInsight, ResNeXt). */
 function strideIn3x3(preset: ModelConfig): RawModelConfig {
-  return usesBottleneck(preset.arch, preset.depth) ? { strideIn: "3x3" } : {};
+  return view(preset).strideIn !== undefined ? { strideIn: "3x3" } : {};
 }
 
 /** Every layout, by name: the one lookup table import and export go through. */
@@ -99,7 +113,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
     ],
     config: (preset) => ({
       ...strideIn3x3(preset),
-      ...(preset.attention === "se" ? { attentionBias: true } : {}),
+      ...(view(preset).attention === "se" ? { attentionBias: true } : {}),
     }),
     stem: { conv: "conv1", bn: "bn1" },
     head: "fc",
@@ -119,7 +133,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
       "se_resnext101_32x4d",
     ],
     config: (preset) => ({
-      strideIn: preset.arch === "resnext" ? "3x3" : "1x1",
+      strideIn: view(preset).arch === "resnext" ? "3x3" : "1x1",
       attentionBias: true,
     }),
     stem: { conv: "layer0.conv1", bn: "layer0.bn1" },
