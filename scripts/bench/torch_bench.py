@@ -1,9 +1,15 @@
 #!/usr/bin/python3
 """PyTorch side of `senet-lab bench` (issue #5): the same networks as src/models, timed the same way.
 
-Usage: /usr/bin/python3 scripts/bench/torch_bench.py JOB_JSON
+Usage: /usr/bin/python3 scripts/bench/torch_bench.py --serve THREADS   (what `senet-lab bench` runs)
+       /usr/bin/python3 scripts/bench/torch_bench.py JOB_JSON            (one-shot, all workloads in turn)
 
-JOB_JSON (written by src/bench/torch.ts) holds {"threads": 2, "deadline": epoch seconds or null,
+--serve keeps the process alive and answers one JSON command per stdin line (src/bench/protocol.ts
+ServeCommand: info, prepare, round, release, peak, exit) with one line RESULT_PREFIX + JSON on
+stdout, so the driver can alternate this process and the tfjs ones round by round. It serves both
+PyTorch peers: fp32 and torch.autocast("cpu", dtype=torch.bfloat16) ("precision": "bf16").
+
+JOB_JSON (written by scripts/bench-onednn.ts) holds {"threads": 2, "deadline": epoch seconds or null,
 "workloads": [...]}; each workload is
 {"id", "kind": "train"|"infer", "config": {...}, "batch", "warmup", "steps", "budgetSeconds",
 "minSteps", "lr", "momentum"} with config keys as in src/models/config.ts: arch ("resnet-cifar" or
@@ -155,6 +161,9 @@ class ResNet(nn.Module):
 
 ARCHS = {"resnet-cifar": ResNetCifar, "resnet": ResNet}
 
+# Marks reply lines in serve mode (src/bench/protocol.ts RESULT_PREFIX).
+RESULT_PREFIX = "@@senet-lab-bench@@"
+
 
 def reset_peak_rss():
     """Resets VmHWM (Linux >= 4.0), so the next read is this workload's peak; False if unsupported."""
@@ -190,12 +199,21 @@ def measure(fn, wl):
     return times
 
 
-def run_workload(wl):
+def build(wl, precision="fp32"):
+    """Builds a workload's network and returns its step function (one training step or one
+    inference, returning a Python float so the work is finished). precision "bf16" runs the
+    forward pass (and so the backward's matching ops) under torch.autocast("cpu", bfloat16);
+    weights and the SGD update stay fp32, as autocast training does."""
     cfg = wl["config"]
     torch.manual_seed(0)
     h, w, c = cfg["inputShape"]
     model = ARCHS[cfg["arch"]](cfg).to(memory_format=torch.channels_last)
     x = torch.randn(wl["batch"], c, h, w).to(memory_format=torch.channels_last)
+    bf16 = precision == "bf16"
+
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+
     if wl["kind"] == "train":
         model.train()
         y = torch.randint(0, cfg["numClasses"], (wl["batch"],))
@@ -203,22 +221,130 @@ def run_workload(wl):
 
         def step():
             opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x), y)
+            with autocast():
+                loss = F.cross_entropy(model(x), y)
             loss.backward()
             opt.step()
             return loss.item()
 
-        return measure(step, wl)
+        return step
     model.eval()
 
     def infer():
-        with torch.no_grad():
-            return model(x).sum().item()
+        with torch.no_grad(), autocast():
+            return model(x).float().sum().item()
 
-    return measure(infer, wl)
+    return infer
+
+
+def run_workload(wl):
+    return measure(build(wl), wl)
+
+
+def round_plan(wl):
+    """The per-round plan of a serve-mode workload (src/bench/plan.ts Workload.plan)."""
+    p = wl["plan"]
+    return {"warmup": p["warmup"], "steps": p["steps"], "minSteps": p["minSteps"], "budgetSeconds": p["budgetSeconds"]}
+
+
+def has_bf16_cpu():
+    """Whether the CPU has native bf16 dot products (avx512_bf16 or AMX); without them PyTorch's
+    bf16 runs emulated and its 'peak' would not be one."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def matmul_peak(size, dtype, seconds):
+    """Best FLOP/s of an n x n x n matmul (2 n^3 FLOP) in `dtype` over `seconds`, first call
+    excluded (warm-up)."""
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    best = 0.0
+    calls = 0
+    until = time.perf_counter() + seconds
+    while calls < 2 or time.perf_counter() < until:
+        t0 = time.perf_counter()
+        c = torch.matmul(a, b)
+        float(c[0, 0])
+        dt = time.perf_counter() - t0
+        if calls > 0:
+            best = max(best, 2.0 * size**3 / dt)
+        calls += 1
+    return best
+
+
+def serve():
+    """Serve mode (src/bench/protocol.ts ServeCommand): one JSON command per stdin line, one
+    RESULT_PREFIX + JSON reply per command on stdout. Both PyTorch peers (fp32 and autocast bf16)
+    live in this one process, keyed by (workload id, precision)."""
+    prepared = {}
+
+    def reply(obj):
+        sys.stdout.write(RESULT_PREFIX + json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        cmd = json.loads(line)
+        try:
+            kind = cmd["cmd"]
+            prec = cmd.get("precision", "fp32")
+            if kind == "info":
+                reply({
+                    "ok": True, "available": True,
+                    "detail": f"PyTorch {torch.__version__} (python {platform.python_version()}), channels_last",
+                    "threads": torch.get_num_threads(),
+                    "versions": {"torch": torch.__version__, "python": platform.python_version()},
+                })
+            elif kind == "prepare":
+                reset_peak_rss()
+                errors = {}
+                for wl in cmd["workloads"]:
+                    sys.stderr.write(f"[torch {prec}] {wl['id']} batch {wl['batch']}: build and {wl['prepareWarmup']} warm-up steps\n")
+                    try:
+                        fn = build(wl, prec)
+                        for _ in range(wl["prepareWarmup"]):
+                            fn()
+                        prepared[(wl["id"], prec)] = (fn, round_plan(wl))
+                    except Exception as e:  # reported per workload; the others still run
+                        errors[wl["id"]] = f"{type(e).__name__}: {e}"
+                reply({"ok": True, "errors": errors})
+            elif kind == "round":
+                key = (cmd["id"], prec)
+                if key not in prepared:
+                    reply({"ok": False, "error": f"workload {cmd['id']} ({prec}) is not prepared"})
+                else:
+                    fn, plan = prepared[key]
+                    reply({"ok": True, "timesMs": measure(fn, plan)})
+            elif kind == "release":
+                for i in cmd["ids"]:
+                    prepared.pop((i, prec), None)
+                reply({"ok": True, "peakRssMiB": peak_rss_mib()})
+            elif kind == "peak":
+                if cmd["dtype"] == "bf16" and not has_bf16_cpu():
+                    reply({"ok": True, "flopPerSecond": None, "reason": "the CPU has no avx512_bf16/AMX: bf16 would be emulated"})
+                else:
+                    dt = torch.bfloat16 if cmd["dtype"] == "bf16" else torch.float32
+                    reply({"ok": True, "flopPerSecond": matmul_peak(int(cmd["size"]), dt, float(cmd["seconds"]))})
+            elif kind == "exit":
+                reply({"ok": True, "peakRssMiB": peak_rss_mib()})
+                return 0
+            else:
+                reply({"ok": False, "error": f"unknown command {kind!r}"})
+        except Exception as e:
+            reply({"ok": False, "error": f"{type(e).__name__}: {e}"})
+    return 0
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        torch.set_num_threads(int(sys.argv[2]))
+        return serve()
     if len(sys.argv) != 2:
         sys.stderr.write("usage: torch_bench.py JOB_JSON\n")
         return 2

@@ -6,4 +6,6 @@ export * from "./plan.js";
 export * from "./protocol.js";
 export * from "./report.js";
 export * from "./run.js";
+export * from "./session.js";
+export * from "./stats.js";
 export * from "./train-step.js";

@@ -27,9 +27,9 @@ export interface BenchOptions {
   trainBatch: number;
   /** Inference batch size. Default 1. */
   inferBatch: number;
-  /** Timed steps per workload; null: the mode's default (train 10, infer 20 full; 5 and 10 quick; cpu 3). */
+  /** Timed steps per round of a workload; null: the mode's default (train 5, infer 10 full; 3 and 5 quick, time-boxed; cpu 1). */
   steps: number | null;
-  /** Untimed warm-up steps per workload; null: the mode's default (2 full, 1 quick). */
+  /** Untimed warm-up steps at the start of each round; null: the mode's default (1; cpu 0). */
   warmup: number | null;
   /** Training steps of the leak check per backend (0: off; the issue's check is 1000). Default 0. */
   leakCheck: number;
@@ -43,6 +43,12 @@ export interface BenchOptions {
   lr: number;
   /** Momentum of the SGD step. Default 0.9. */
   momentum: number;
+  /** Rounds per workload group (A B A B … between targets); null: the mode's default (12 full, 8 quick). At least 2, for an interval. */
+  rounds: number | null;
+  /** Batch sizes of the ResNet-20 training sweep (img/s at each, every side); [] turns it off. Default 32, 64, 128, 256. */
+  sweepBatches: number[];
+  /** Also run PyTorch under torch.autocast("cpu", dtype=torch.bfloat16) as a second peer. Default true. */
+  torchBf16: boolean;
 }
 
 /** The defaults, for a given project root. */
@@ -65,6 +71,9 @@ export function defaultBenchOptions(): BenchOptions {
     threads: threadCount(),
     lr: 0.1,
     momentum: 0.9,
+    rounds: null,
+    sweepBatches: [32, 64, 128, 256],
+    torchBf16: true,
   };
 }
 
@@ -128,6 +137,22 @@ const outDir: Check = (key, v) => {
   return v;
 };
 
+const batches: Check = (key, v) => {
+  if (!Array.isArray(v)) {
+    throw new ConfigError(
+      `bench option ${key} must be a list of batch sizes (integers >= 1, e.g. [32, 64, 128, 256]) or []; got ${quote(v)}`,
+    );
+  }
+  for (const b of v) {
+    if (typeof b !== "number" || !Number.isInteger(b) || b < 1) {
+      throw new ConfigError(
+        `bench option ${key}: batch size ${quote(b)} is not an integer >= 1; allowed: integers >= 1 (e.g. 32, 64, 128, 256)`,
+      );
+    }
+  }
+  return [...new Set(v as number[])].sort((a, b) => a - b);
+};
+
 const CHECKS: Record<keyof BenchOptions, Check> = {
   quick: bool,
   backends,
@@ -151,6 +176,9 @@ const CHECKS: Record<keyof BenchOptions, Check> = {
     }
     return v;
   },
+  rounds: int(2, true),
+  sweepBatches: batches,
+  torchBf16: bool,
 };
 
 /** Validates a partial options object and fills in the defaults. */

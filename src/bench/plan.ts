@@ -1,29 +1,53 @@
 /**
- * Which workloads each backend runs, with how many steps: one table of mode defaults and one
- * exception, the pure-JS cpu backend (skipped by --quick, 3 steps in a full run; see CPU_FULL_PLAN).
+ * Which workloads each target runs, in which group, with how many rounds and steps: one table of
+ * mode defaults and the exceptions (the pure-JS cpu backend: skipped by --quick, 3 rounds of one
+ * step in a full run; the batch sweep: native targets only under --quick, never the cpu backend).
+ *
+ * The bench measures in rounds (src/bench/run.ts): every target keeps one persistent process;
+ * a group's workloads are built and warmed once per process, then each round runs every
+ * workload on every target in turn (A B A B …), each a time-boxed burst of `plan.steps` steps
+ * after `plan.warmup` untimed ones.
  */
 import type { BackendName } from "../backend/index.js";
 import { type ModelConfig, presetConfig } from "../models/index.js";
 import type { MeasurePlan } from "./measure.js";
 import type { BenchOptions } from "./options.js";
 
-/** Who runs a workload: a tfjs backend or the PyTorch reference. */
-export type BenchTarget = BackendName | "pytorch";
+/** Who runs a workload: a tfjs backend, PyTorch fp32, or PyTorch under autocast bf16. */
+export type BenchTarget = BackendName | "pytorch" | "pytorch-bf16";
+
+/** The two PyTorch peers, served by one python process (the bf16 one under torch.autocast). */
+export const TORCH_TARGETS = ["pytorch", "pytorch-bf16"] as const;
+
+/**
+ * A set of workloads measured together: built and warmed at once, interleaved round by round,
+ * released together (so memory holds one group's models at a time).
+ */
+export type WorkloadGroup = "train" | "sweep" | "infer";
+
+/** The groups in the order they run. */
+export const WORKLOAD_GROUPS: readonly WorkloadGroup[] = ["train", "sweep", "infer"];
 
 /** One timed job: a model, a batch and a measuring plan. */
 export interface Workload {
-  /** "train:<model>" or "infer:<model>". */
+  /** "train:<model>", "infer:<model>", or "train:<model>:b<batch>" in the batch sweep. */
   id: string;
   /** Training step (forward, backward, SGD update) or inference. */
   kind: "train" | "infer";
+  /** Which group it is measured with (overheads pair workloads of one group and round). */
+  group: WorkloadGroup;
   /** Preset name. */
   model: string;
   /** Resolved model config (overrides applied); the PyTorch script builds the same network from it. */
   config: ModelConfig;
   /** Images per call. */
   batch: number;
-  /** Warm-up, steps, budget. */
+  /** One round: untimed warm-up steps, then timed steps until `steps` or the round's time box. */
   plan: MeasurePlan;
+  /** Untimed steps when the workload is built, before the first round (JIT, filter reorders). */
+  prepareWarmup: number;
+  /** The most rounds this target runs it in (null: every round); the cpu backend's cap. */
+  maxRounds: number | null;
   /** SGD learning rate and momentum (training only). */
   lr: number;
   momentum: number;
@@ -43,32 +67,51 @@ export interface SkippedWorkload {
   reason: string;
 }
 
-/** Step counts per mode: full is the issue's "median of >= 10 steps after warm-up". */
+/** Rounds per group by mode: enough rounds for a t interval (df ≥ 7) in quick, 12 in full. */
+export const MODE_ROUNDS: Record<"full" | "quick", number> = { full: 12, quick: 8 };
+
+/** One round's plan per mode and kind: a warm step, then a few timed steps in a time box. */
 const MODE_PLANS: Record<"full" | "quick", Record<"train" | "infer", MeasurePlan>> = {
   full: {
-    train: { warmup: 2, steps: 10, minSteps: 10, budgetSeconds: null },
-    infer: { warmup: 3, steps: 20, minSteps: 20, budgetSeconds: null },
+    train: { warmup: 1, steps: 5, minSteps: 5, budgetSeconds: null },
+    infer: { warmup: 1, steps: 10, minSteps: 10, budgetSeconds: null },
   },
   quick: {
-    train: { warmup: 1, steps: 5, minSteps: 2, budgetSeconds: 8 },
-    infer: { warmup: 2, steps: 10, minSteps: 3, budgetSeconds: 4 },
+    train: { warmup: 1, steps: 3, minSteps: 1, budgetSeconds: 1.5 },
+    infer: { warmup: 1, steps: 5, minSteps: 2, budgetSeconds: 0.75 },
   },
 };
 
+/** Untimed steps when a workload is built (before round 1), per mode. */
+const PREPARE_WARMUP: Record<"full" | "quick", number> = { full: 2, quick: 1 };
+
 /**
  * The pure-JS cpu backend takes minutes per ResNet-20 step at batch 64 even with the faster
- * Conv2DBackpropFilter: --quick skips it, a full run times 3 steps after 1 warm-up (the report
- * says so in its notes).
+ * Conv2DBackpropFilter: --quick skips it, a full run gives it the first 3 rounds of one step
+ * each after one warm-up step (the report says so in its notes).
  */
-export const CPU_FULL_PLAN: MeasurePlan = { warmup: 1, steps: 3, minSteps: 3, budgetSeconds: null };
+export const CPU_FULL_PLAN: MeasurePlan = { warmup: 0, steps: 1, minSteps: 1, budgetSeconds: null };
+/** Rounds the cpu backend takes part in during a full run. */
+export const CPU_FULL_ROUNDS = 3;
 /** Why --quick skips the cpu backend. */
 export const CPU_QUICK_SKIP =
-  "--quick skips the pure-JS cpu backend (minutes per step at these sizes); run without --quick to measure it (3 steps)";
+  "--quick skips the pure-JS cpu backend (minutes per step at these sizes); run without --quick to measure it (3 rounds of one step)";
+/** Why the batch sweep skips a target. */
+export const SWEEP_SKIP = {
+  cpu: "the batch sweep skips the pure-JS cpu backend (minutes per step at batch 256)",
+  quick: "--quick sweeps batch sizes on PyTorch and the onednn/tensorflow backends only",
+} as const;
 
-/** Seconds a whole --quick run may take before remaining workloads are skipped. */
+/** Seconds a whole --quick run may take before rounds are cut (at least 2 rounds per group). */
 export const QUICK_DEADLINE_SECONDS = 165;
 
-/** The workloads `target` runs and those it skips, for the given options. */
+/** The batch sizes the sweep adds beside the training group's own batch (which it reuses). */
+export function sweepBatches(opts: BenchOptions): number[] {
+  if (opts.trainModels.length === 0) return [];
+  return opts.sweepBatches.filter((b) => b !== opts.trainBatch);
+}
+
+/** The workloads `target` runs and those it skips, for the given options, in group order. */
 export function planWorkloads(
   opts: BenchOptions,
   target: BenchTarget,
@@ -76,13 +119,31 @@ export function planWorkloads(
   const mode = opts.quick ? "quick" : "full";
   const run: Workload[] = [];
   const skipped: SkippedWorkload[] = [];
-  const jobs = [
-    ...opts.trainModels.map((m) => ["train", m] as const),
-    ...opts.inferModels.map((m) => ["infer", m] as const),
+  const sweepModel = opts.trainModels[0];
+  const jobs: { kind: "train" | "infer"; group: WorkloadGroup; model: string; batch: number }[] = [
+    ...opts.trainModels.map((model) => ({
+      kind: "train" as const,
+      group: "train" as const,
+      model,
+      batch: opts.trainBatch,
+    })),
+    ...(sweepModel === undefined
+      ? []
+      : sweepBatches(opts).map((batch) => ({
+          kind: "train" as const,
+          group: "sweep" as const,
+          model: sweepModel,
+          batch,
+        }))),
+    ...opts.inferModels.map((model) => ({
+      kind: "infer" as const,
+      group: "infer" as const,
+      model,
+      batch: opts.inferBatch,
+    })),
   ];
-  for (const [kind, model] of jobs) {
-    const batch = kind === "train" ? opts.trainBatch : opts.inferBatch;
-    const id = `${kind}:${model}`;
+  for (const { kind, group, model, batch } of jobs) {
+    const id = group === "sweep" ? `${kind}:${model}:b${batch}` : `${kind}:${model}`;
     const base = MODE_PLANS[mode][kind];
     const plan: MeasurePlan = {
       warmup: opts.warmup ?? base.warmup,
@@ -90,21 +151,36 @@ export function planWorkloads(
       minSteps: Math.min(opts.steps ?? base.steps, base.minSteps),
       budgetSeconds: base.budgetSeconds,
     };
+    let maxRounds: number | null = null;
     if (target === "cpu") {
       if (opts.quick) {
         skipped.push({ id, kind, model, batch, reason: CPU_QUICK_SKIP });
         continue;
       }
-      if (opts.steps === null) Object.assign(plan, CPU_FULL_PLAN);
+      if (group === "sweep") {
+        skipped.push({ id, kind, model, batch, reason: SWEEP_SKIP.cpu });
+        continue;
+      }
+      if (opts.steps === null) {
+        Object.assign(plan, CPU_FULL_PLAN);
+        maxRounds = CPU_FULL_ROUNDS;
+      }
+    }
+    if (group === "sweep" && opts.quick && target === "wasm") {
+      skipped.push({ id, kind, model, batch, reason: SWEEP_SKIP.quick });
+      continue;
     }
     const overrides = kind === "train" ? opts.trainOverrides : opts.inferOverrides;
     run.push({
       id,
       kind,
+      group,
       model,
       config: presetConfig(model, overrides),
       batch,
       plan,
+      prepareWarmup: PREPARE_WARMUP[mode],
+      maxRounds,
       lr: opts.lr,
       momentum: opts.momentum,
     });

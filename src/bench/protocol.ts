@@ -72,3 +72,58 @@ export interface WorkerOutput {
   /** Peak RSS of the whole child process (MiB). */
   processPeakRssMiB: number;
 }
+
+/**
+ * A command to a persistent measurement process (a tfjs worker started with `--serve`, or
+ * torch_bench.py `--serve`): one JSON line on its stdin; it answers each with one line
+ * `RESULT_PREFIX<ServeReply JSON>` on stdout, in order. Keeping the process alive lets the driver
+ * alternate targets round by round (A B A B …) without rebuilding or re-warming anything.
+ */
+export type ServeCommand =
+  /** Says what runs there (availability, library line, threads, versions). */
+  | { cmd: "info" }
+  /** Builds and warms each workload (its prepareWarmup steps); replies with per-id errors. */
+  | { cmd: "prepare"; workloads: Workload[]; precision?: ServePrecision }
+  /** One round of a prepared workload: plan.warmup untimed steps, then timed ones (plan). */
+  | { cmd: "round"; id: string; precision?: ServePrecision }
+  /** Frees prepared workloads (a group's, when its rounds are done). */
+  | { cmd: "release"; ids: string[] }
+  /** Best FLOP/s of an n×n×n matmul over `seconds` (the machine's sgemm peak in this run). */
+  | { cmd: "peak"; size: number; dtype: ServePrecision; seconds: number }
+  /** The leak check of WorkerJob.leakCheck (tfjs workers only). */
+  | { cmd: "leakCheck"; check: NonNullable<WorkerJob["leakCheck"]> }
+  /** Ends the process after replying. */
+  | { cmd: "exit" };
+
+/** Arithmetic of a PyTorch peer: fp32, or autocast bf16 (the second peer). */
+export type ServePrecision = "fp32" | "bf16";
+
+/** A persistent process's answer to one ServeCommand. */
+export interface ServeReply {
+  /** Whether the command succeeded (false: `error` says why). */
+  ok: boolean;
+  /** Why not. */
+  error?: string;
+  /** info: whether the target loaded; why not in `reason`. */
+  available?: boolean;
+  /** info: why the target is unavailable. */
+  reason?: string;
+  /** info: the loader's one-line description. */
+  detail?: string;
+  /** info: threads of native backends / PyTorch. */
+  threads?: number;
+  /** info: versions of what runs there (PyTorch, python). */
+  versions?: Record<string, string>;
+  /** prepare: workloads that failed to build or warm up, id → error. */
+  errors?: Record<string, string>;
+  /** round: milliseconds of each timed step. */
+  timesMs?: number[];
+  /** peak: best FLOP/s measured, or null when the dtype is unsupported (reason says why). */
+  flopPerSecond?: number | null;
+  /** leakCheck: its result. */
+  leakCheck?: LeakCheckResult;
+  /** release: tf.memory().numTensors after the release minus before the prepare (tfjs; 0 expected). */
+  numTensorsLeaked?: number;
+  /** release / exit / info: peak RSS of the process since the last release (MiB). */
+  peakRssMiB?: number | null;
+}

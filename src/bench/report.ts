@@ -1,22 +1,44 @@
 /**
- * The benchmark's result file (results/bench/<date>.json): its schema, how raw child results
- * become it (statistics, ratios to PyTorch, SE/SGE overheads), a schema check, and the table
- * `senet-lab bench` prints.
+ * The benchmark's result file (results/bench/<date>.json): its schema, how the rounds the driver
+ * recorded become it (per-round images/s, paired per-round ratios to the PyTorch peers with t
+ * intervals, SE/SGE overheads paired within a target's round, FLOP/s against the measured matmul
+ * peak, the goals judged on interval ends), a schema check that also reads the files of
+ * schema 1, and the table `senet-lab bench` prints.
  */
 import type { LeakCheckResult } from "./leak-check.js";
 import { type TimingStats, timingStats } from "./measure.js";
-import type { BenchTarget, SkippedWorkload, Workload } from "./plan.js";
-import type { WorkerWorkloadResult } from "./protocol.js";
+import type { BenchTarget, SkippedWorkload, Workload, WorkloadGroup } from "./plan.js";
+import type { ServePrecision } from "./protocol.js";
+import { formatInterval, pairedRatios, type RatioInterval, tInterval } from "./stats.js";
 
-/** Identifies the file format; bump on incompatible changes. */
-export const BENCH_SCHEMA = "senet-lab/bench@1";
+/** Identifies the file format; bump on incompatible changes (2: rounds, intervals, peaks). */
+export const BENCH_SCHEMA = "senet-lab/bench@2";
+
+/** Schema 1 (one block of steps per target, medians only): results/bench/2026-11-23*.json. */
+export const BENCH_SCHEMA_V1 = "senet-lab/bench@1";
+
+/** Achieved arithmetic of a workload against the machine's measured matmul peak. */
+export interface FlopReport {
+  /** FLOP per image: training 3 × forward multiply-adds × 2, inference forward MACs × 2. */
+  perImage: number;
+  /** FLOP/s at the workload's images/s. */
+  achieved: number;
+  /** Which peak it is set against: fp32 for every target but PyTorch's autocast bf16 peer. */
+  peakDtype: ServePrecision;
+  /** That peak, FLOP/s (null: not measured). */
+  peak: number | null;
+  /** achieved / peak: the fraction of the limit (null without a peak). */
+  fractionOfPeak: number | null;
+}
 
 /** One workload on one target. */
 export interface WorkloadReport {
-  /** "train:<model>" or "infer:<model>". */
+  /** "train:<model>", "infer:<model>", or "train:<model>:b<batch>" in the batch sweep. */
   id: string;
   /** Training step or inference. */
   kind: "train" | "infer";
+  /** Group it was measured in (train, sweep, infer). */
+  group: WorkloadGroup;
   /** Preset name. */
   model: string;
   /** Images per call. */
@@ -25,39 +47,49 @@ export interface WorkloadReport {
   status: "ok" | "skipped" | "failed";
   /** Why skipped or failed. */
   reason?: string;
-  /** Warm-up calls before timing. */
+  /** Untimed warm-up steps at the start of each round. */
   warmup: number;
-  /** Timing statistics (status ok only). */
+  /** Images/s of each round (total images / total time of its timed steps); null: not run. */
+  rounds?: (number | null)[];
+  /** Statistics of every timed step over all rounds (status ok only). */
   timing?: TimingStats;
-  /** Images per second at the median (status ok only). */
+  /** Median of the per-round images/s: the workload's figure (status ok only). */
   imagesPerSecond?: number;
-  /** Median milliseconds per call: step time (train) or latency (infer) (status ok only). */
+  /** Median milliseconds per call over all timed steps: step time or latency (status ok only). */
   medianMs?: number;
-  /** This target's images/s over PyTorch's (>1: faster than PyTorch); null without a PyTorch figure. */
+  /** Mean of the per-round images/s ratios to PyTorch fp32 (>1: faster); null without a peer. */
   speedVsPytorch?: number | null;
-  /** This target's median time over PyTorch's (<1: faster); the issue's latency ratio. */
+  /** Mean of the per-round time ratios to PyTorch fp32 (<1: faster); the latency ratio. */
   timeVsPytorch?: number | null;
-  /** Peak RSS while this workload ran, MiB (null where not measurable). */
+  /** Per-round images/s ratio to PyTorch fp32, paired by round: mean and 95 % t interval. */
+  vsPytorch?: RatioInterval | null;
+  /** The same against PyTorch under autocast bf16 (the second peer). */
+  vsPytorchBf16?: RatioInterval | null;
+  /** FLOP/s achieved and the fraction of the measured peak. */
+  flops?: FlopReport | null;
+  /** Peak RSS of the process while this workload's group ran, MiB (null where not measurable). */
   peakRssMiB?: number | null;
-  /** Tensors left behind by the workload (tfjs targets; 0 expected). */
+  /** Tensors left behind by this workload's group once released (tfjs targets; 0 expected). */
   numTensorsLeaked?: number;
 }
 
 /** SE / SGE cost relative to the plain network on the same target. */
 export interface Overheads {
-  /** Median step time of se_X over X, for the first trained pair (issue target <= 1.10). */
+  /** Mean per-round time ratio se_X / X, first trained pair (the issue's target ≤ 1.10). */
   seTrain: number | null;
-  /** Median step time of sge_X over X, for the first trained pair. */
+  /** Mean per-round time ratio sge_X / X, first trained pair. */
   sgeTrain: number | null;
-  /** Median latency of se_X over X, for the first inference pair. */
+  /** Mean per-round latency ratio se_X / X, first inference pair. */
   seInfer: number | null;
-  /** Every attention/plain pair found: id of the attention workload → time ratio. */
+  /** Every attention/plain pair found: id of the attention workload → mean time ratio. */
   all: Record<string, number>;
+  /** The same pairs with their 95 % t intervals (pairs within one round of this target). */
+  intervals: Record<string, RatioInterval>;
 }
 
-/** One backend (or PyTorch) in the report. */
+/** One backend (or PyTorch peer) in the report. */
 export interface TargetReport {
-  /** tfjs backend name, or "pytorch". */
+  /** tfjs backend name, "pytorch" or "pytorch-bf16". */
   name: BenchTarget;
   /** Whether it could run here. */
   available: boolean;
@@ -67,7 +99,7 @@ export interface TargetReport {
   detail?: string;
   /** Threads it used. */
   threads?: number;
-  /** Peak RSS of its whole child process, MiB. */
+  /** Peak RSS of its whole process, MiB (the two PyTorch peers share one process). */
   processPeakRssMiB?: number | null;
   /** Per-workload results, in plan order. */
   workloads: WorkloadReport[];
@@ -75,6 +107,114 @@ export interface TargetReport {
   overheads: Overheads;
   /** The 1000-step leak check, when asked for (tfjs targets). */
   leakCheck?: LeakCheckResult;
+}
+
+/** One timed burst, in the order they ran: the record that targets alternated. */
+export interface ScheduleEntry {
+  /** Group of the workload. */
+  group: WorkloadGroup;
+  /** Round number within the group, from 0. */
+  round: number;
+  /** Workload id. */
+  id: string;
+  /** Who ran it. */
+  target: BenchTarget;
+  /** Images/s of this burst, null when it failed. */
+  imagesPerSecond: number | null;
+}
+
+/** One matmul peak measurement. */
+export interface PeakMeasurement {
+  /** Who measured it. */
+  target: BenchTarget;
+  /** Arithmetic. */
+  dtype: ServePrecision;
+  /** n of the n×n×n matmul. */
+  size: number;
+  /** Best FLOP/s at the start of the run and at its end (null: not measured or unsupported). */
+  start: number | null;
+  /** As start, after the last group. */
+  end: number | null;
+  /** Why it is null, when it is. */
+  reason?: string;
+}
+
+/** The machine's limit as measured in this run. */
+export interface PeakReport {
+  /** Every measurement. */
+  measurements: PeakMeasurement[];
+  /** The reference fp32 peak: the best fp32 matmul FLOP/s any target reached (start or end). */
+  fp32: number | null;
+  /** The reference bf16 peak (PyTorch's bf16 matmul; null without avx512_bf16/AMX or PyTorch). */
+  bf16: number | null;
+}
+
+/** A performance goal, judged on the interval's conservative end. */
+export interface BenchGoal {
+  /** What it says, for people. */
+  what: string;
+  /** Target measured. */
+  target: BenchTarget;
+  /** Workload id. */
+  workload: string;
+  /** Which figure: images/s ratio to PyTorch fp32, or the SE/SGE time overhead. */
+  measure: "vsPytorch" | "overhead";
+  /** ">=": met when the interval's lower end ≥ value; "<=": when its upper end ≤ value. */
+  op: ">=" | "<=";
+  /** The bound. */
+  value: number;
+}
+
+/** A goal and whether this run shows it met. */
+export interface GoalReport extends BenchGoal {
+  /** The interval it is judged on (null: not measured in this run). */
+  interval: RatioInterval | null;
+  /** true: the conservative end clears the bound; false: it does not; null: not measured. */
+  met: boolean | null;
+}
+
+/**
+ * The goals the report judges (issue 15): onednn at least PyTorch's speed on the three training
+ * workloads and SE-ResNet-50 inference, and SE costing at most 10 % in training. A goal is met
+ * only when the interval's conservative end clears it, never on the mean.
+ */
+export const BENCH_GOALS: readonly BenchGoal[] = [
+  ...["resnet20", "se_resnet20", "sge_resnet20"].map((m) => ({
+    what: `onednn trains ${m} at least as fast as PyTorch`,
+    target: "onednn" as const,
+    workload: `train:${m}`,
+    measure: "vsPytorch" as const,
+    op: ">=" as const,
+    value: 1,
+  })),
+  {
+    what: "onednn SE-ResNet-50 inference at least as fast as PyTorch",
+    target: "onednn",
+    workload: "infer:se_resnet50",
+    measure: "vsPytorch",
+    op: ">=",
+    value: 1,
+  },
+  {
+    what: "onednn SE training overhead at most 1.10×",
+    target: "onednn",
+    workload: "train:se_resnet20",
+    measure: "overhead",
+    op: "<=",
+    value: 1.1,
+  },
+];
+
+/** How the figures were made, in words, so the JSON needs no source code to be read. */
+export interface MethodReport {
+  /** Rounds each group ran (fewer than asked when --quick's time ran out). */
+  rounds: Partial<Record<WorkloadGroup, number>>;
+  /** The order of a round. */
+  order: string;
+  /** The interval. */
+  interval: string;
+  /** How FLOP are counted. */
+  flops: string;
 }
 
 /** The whole result file. */
@@ -112,6 +252,8 @@ export interface BenchReport {
     trainBatch: number;
     /** Images per inference call. */
     inferBatch: number;
+    /** Batch sizes of the ResNet-20 training sweep. */
+    sweepBatches: number[];
     /** SGD learning rate. */
     lr: number;
     /** SGD momentum. */
@@ -123,11 +265,19 @@ export interface BenchReport {
     /** [H, W, C] of the inference input. */
     inferInput: number[];
   };
-  /** PyTorch first (when run), then the tfjs backends in the order asked. */
+  /** How the figures were made. */
+  method: MethodReport;
+  /** PyTorch peers first (when run), then the tfjs backends in the order asked. */
   targets: TargetReport[];
+  /** Matmul peaks measured in this run. */
+  peak: PeakReport;
+  /** The goals, judged on interval ends. */
+  goals: GoalReport[];
+  /** Every timed burst in the order it ran. */
+  schedule: ScheduleEntry[];
 }
 
-/** Raw outcome of one target's child process, before statistics. */
+/** Raw outcome of one target's process, before statistics. */
 export interface RawTarget {
   /** Target name. */
   name: BenchTarget;
@@ -139,45 +289,91 @@ export interface RawTarget {
   detail?: string;
   /** Threads. */
   threads?: number;
-  /** Peak RSS of the child, MiB. */
+  /** Peak RSS of the process, MiB. */
   processPeakRssMiB?: number | null;
   /** Workloads it was given. */
   planned: Workload[];
   /** Workloads it skipped by plan. */
   skipped: SkippedWorkload[];
-  /** Raw results by workload id. */
-  results: WorkerWorkloadResult[];
+  /** Per workload id: the timed milliseconds of each round of its group (null: not run then). */
+  rounds: Record<string, (number[] | null)[]>;
+  /** Per workload id: why it failed (build, warm-up or a round). */
+  errors: Record<string, string>;
+  /** Per group: peak RSS of the process while the group was prepared and measured. */
+  groupPeakRssMiB: Partial<Record<WorkloadGroup, number | null>>;
+  /** Per group: tensors left behind once the group's workloads were released (tfjs; 0 expected). */
+  groupTensorsLeaked: Partial<Record<WorkloadGroup, number>>;
   /** Leak check. */
   leakCheck?: LeakCheckResult;
 }
 
-function workloadReport(w: Workload, r: WorkerWorkloadResult | undefined): WorkloadReport {
-  const base = { id: w.id, kind: w.kind, model: w.model, batch: w.batch, warmup: w.plan.warmup };
-  if (!r) return { ...base, status: "failed", reason: "no result from the child process" };
-  if (r.skipped) return { ...base, status: "skipped", reason: r.skipped };
-  if (r.error !== undefined || r.timesMs.length === 0) {
+const median = (xs: number[]) => timingStats(xs).medianMs;
+const perRound = (w: WorkloadReport): (number | null)[] => w.rounds ?? [];
+const inverse = (xs: (number | null)[]) => xs.map((v) => (v == null || v <= 0 ? null : 1 / v));
+const intervalOrNull = (xs: number[]) => (xs.length === 0 ? null : tInterval(xs));
+
+function workloadReport(
+  t: RawTarget,
+  w: Workload,
+  flopsPerImage: number | undefined,
+): WorkloadReport {
+  const base = {
+    id: w.id,
+    kind: w.kind,
+    group: w.group,
+    model: w.model,
+    batch: w.batch,
+    warmup: w.plan.warmup,
+  };
+  if (!t.available) return { ...base, status: "skipped", reason: `${t.name} unavailable` };
+  const rounds = t.rounds[w.id] ?? [];
+  const ips = rounds.map((ms) => {
+    const sum = ms?.reduce((s, v) => s + v, 0) ?? 0;
+    return ms && ms.length > 0 && sum > 0 ? (w.batch * ms.length * 1000) / sum : null;
+  });
+  const all = rounds.flatMap((ms) => ms ?? []);
+  const peakRssMiB = t.groupPeakRssMiB[w.group] ?? null;
+  const error = t.errors[w.id];
+  if (error !== undefined || all.length === 0) {
     return {
       ...base,
       status: "failed",
-      reason: r.error ?? "no timed calls",
-      peakRssMiB: r.peakRssMiB,
+      reason: error ?? "no timed calls",
+      rounds: ips,
+      peakRssMiB,
     };
   }
-  const timing = timingStats(r.timesMs);
+  const timing = timingStats(all);
+  const achieved = ips.filter((v): v is number => v !== null);
+  const imagesPerSecond = median(achieved);
   return {
     ...base,
     status: "ok",
+    rounds: ips,
     timing,
+    imagesPerSecond,
     medianMs: timing.medianMs,
-    imagesPerSecond: (w.batch * 1000) / timing.medianMs,
-    peakRssMiB: r.peakRssMiB,
-    ...(r.numTensorsLeaked === undefined ? {} : { numTensorsLeaked: r.numTensorsLeaked }),
+    flops:
+      flopsPerImage === undefined
+        ? null
+        : {
+            perImage: flopsPerImage,
+            achieved: flopsPerImage * imagesPerSecond,
+            peakDtype: t.name === "pytorch-bf16" ? "bf16" : "fp32",
+            peak: null,
+            fractionOfPeak: null,
+          },
+    peakRssMiB,
+    ...(t.groupTensorsLeaked[w.group] === undefined
+      ? {}
+      : { numTensorsLeaked: t.groupTensorsLeaked[w.group] }),
   };
 }
 
 function overheads(workloads: WorkloadReport[]): Overheads {
   const byId = new Map(workloads.filter((w) => w.status === "ok").map((w) => [w.id, w]));
   const all: Record<string, number> = {};
+  const intervals: Record<string, RatioInterval> = {};
   let seTrain: number | null = null;
   let sgeTrain: number | null = null;
   let seInfer: number | null = null;
@@ -185,38 +381,38 @@ function overheads(workloads: WorkloadReport[]): Overheads {
     const m = /^(se|sge)_(.+)$/.exec(w.model);
     if (!m || w.status !== "ok") continue;
     const plain = byId.get(`${w.kind}:${m[2]}`);
-    if (!plain?.medianMs || !w.medianMs) continue;
-    const ratio = w.medianMs / plain.medianMs;
-    all[w.id] = ratio;
-    if (w.kind === "train" && m[1] === "se") seTrain ??= ratio;
-    if (w.kind === "train" && m[1] === "sge") sgeTrain ??= ratio;
-    if (w.kind === "infer" && m[1] === "se") seInfer ??= ratio;
+    if (!plain || plain.group !== w.group) continue;
+    // Time per image of se_X over X's, round by round (both ran in the same round).
+    const r = pairedRatios(inverse(perRound(w)), inverse(perRound(plain)));
+    const iv = intervalOrNull(r);
+    if (!iv) continue;
+    all[w.id] = iv.mean;
+    intervals[w.id] = iv;
+    if (w.kind === "train" && m[1] === "se") seTrain ??= iv.mean;
+    if (w.kind === "train" && m[1] === "sge") sgeTrain ??= iv.mean;
+    if (w.kind === "infer" && m[1] === "se") seInfer ??= iv.mean;
   }
-  return { seTrain, sgeTrain, seInfer, all };
+  return { seTrain, sgeTrain, seInfer, all, intervals };
 }
 
-/** Turns raw child outcomes into target reports with ratios to PyTorch (when it ran). */
-export function buildTargets(raw: RawTarget[]): TargetReport[] {
+/**
+ * Turns raw per-round timings into target reports: per-round images/s, ratios to the PyTorch
+ * peers paired by round, overheads paired within a target's round, FLOP/s against `peak`.
+ * `flopsPerImage` maps workload ids to FLOP per image (absent: no FLOP figures).
+ */
+export function buildTargets(
+  raw: RawTarget[],
+  flopsPerImage: Record<string, number> = {},
+  peak: Pick<PeakReport, "fp32" | "bf16"> = { fp32: null, bf16: null },
+): TargetReport[] {
   const targets: TargetReport[] = raw.map((t) => {
-    const byId = new Map(t.results.map((r) => [r.id, r]));
     const order = [...t.planned.map((w) => w.id), ...t.skipped.map((s) => s.id)];
     const reports: WorkloadReport[] = [
-      ...t.planned.map((w) =>
-        t.available
-          ? workloadReport(w, byId.get(w.id))
-          : {
-              id: w.id,
-              kind: w.kind,
-              model: w.model,
-              batch: w.batch,
-              warmup: w.plan.warmup,
-              status: "skipped" as const,
-              reason: `${t.name} unavailable`,
-            },
-      ),
+      ...t.planned.map((w) => workloadReport(t, w, flopsPerImage[w.id])),
       ...t.skipped.map((s) => ({
         id: s.id,
         kind: s.kind,
+        group: (s.id.split(":").length > 2 ? "sweep" : s.kind) as WorkloadGroup,
         model: s.model,
         batch: s.batch,
         warmup: 0,
@@ -236,23 +432,58 @@ export function buildTargets(raw: RawTarget[]): TargetReport[] {
       ...(t.leakCheck ? { leakCheck: t.leakCheck } : {}),
     };
   });
-  const torch = targets.find((t) => t.name === "pytorch");
-  const torchById = new Map(
-    (torch?.workloads ?? []).filter((w) => w.status === "ok").map((w) => [w.id, w]),
-  );
+  const okById = (name: BenchTarget) =>
+    new Map(
+      (targets.find((t) => t.name === name)?.workloads ?? [])
+        .filter((w) => w.status === "ok")
+        .map((w) => [w.id, w]),
+    );
+  const fp32 = okById("pytorch");
+  const bf16 = okById("pytorch-bf16");
   for (const t of targets) {
     for (const w of t.workloads) {
       if (w.status !== "ok") continue;
-      const ref = torchById.get(w.id);
-      const comparable = ref?.medianMs && ref.batch === w.batch;
-      w.speedVsPytorch = comparable ? w.imagesPerSecond! / ref.imagesPerSecond! : null;
-      w.timeVsPytorch = comparable ? w.medianMs! / ref.medianMs! : null;
+      if (w.flops) {
+        const p = w.flops.peakDtype === "bf16" ? peak.bf16 : peak.fp32;
+        w.flops.peak = p;
+        w.flops.fractionOfPeak = p ? w.flops.achieved / p : null;
+      }
+      if (t.name === "pytorch" || t.name === "pytorch-bf16") continue;
+      const ref = fp32.get(w.id);
+      const speed = ref ? pairedRatios(perRound(w), perRound(ref)) : [];
+      const time = ref ? pairedRatios(inverse(perRound(w)), inverse(perRound(ref))) : [];
+      w.vsPytorch = intervalOrNull(speed);
+      w.speedVsPytorch = w.vsPytorch?.mean ?? null;
+      w.timeVsPytorch = time.length ? tInterval(time).mean : null;
+      const refB = bf16.get(w.id);
+      w.vsPytorchBf16 = refB ? intervalOrNull(pairedRatios(perRound(w), perRound(refB))) : null;
     }
   }
   return targets;
 }
 
-/** Problems with a parsed report (empty when it matches the schema); used by tests and readers. */
+/** Judges each goal on its interval's conservative end (lower for ≥, upper for ≤). */
+export function judgeGoals(
+  targets: TargetReport[],
+  goals: readonly BenchGoal[] = BENCH_GOALS,
+): GoalReport[] {
+  return goals.map((g) => {
+    const t = targets.find((x) => x.name === g.target);
+    const w = t?.workloads.find((x) => x.id === g.workload);
+    const interval =
+      (g.measure === "vsPytorch" ? w?.vsPytorch : t?.overheads.intervals[g.workload]) ?? null;
+    const end = interval ? (g.op === ">=" ? interval.lo : interval.hi) : Number.NaN;
+    const met =
+      !interval || !Number.isFinite(end) ? null : g.op === ">=" ? end >= g.value : end <= g.value;
+    return { ...g, interval, met };
+  });
+}
+
+/**
+ * Problems with a parsed report (empty when it matches its schema); used by tests and readers.
+ * Files of schema 1 (results/bench/2026-11-23*.json) are still read: checked against schema 1's
+ * fields, without the rounds, intervals and peaks schema 2 adds.
+ */
 export function checkBenchReport(value: unknown): string[] {
   const problems: string[] = [];
   const r = value as Partial<BenchReport> | null;
@@ -260,9 +491,11 @@ export function checkBenchReport(value: unknown): string[] {
     if (!ok) problems.push(what);
   };
   const num = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+  const numOrNaN = (v: unknown) => typeof v === "number" || v === null; // JSON writes NaN as null
   need(r !== null && typeof r === "object", "report is not an object");
   if (!r || typeof r !== "object") return problems;
-  need(r.schema === BENCH_SCHEMA, `schema must be ${BENCH_SCHEMA}`);
+  const v1 = (r.schema as string) === BENCH_SCHEMA_V1;
+  need(r.schema === BENCH_SCHEMA || v1, `schema must be ${BENCH_SCHEMA} (or ${BENCH_SCHEMA_V1})`);
   need(typeof r.date === "string" && /^\d{4}-\d{2}-\d{2}$/.test(r.date), "date must be YYYY-MM-DD");
   need(
     typeof r.startedAt === "string" && !Number.isNaN(Date.parse(r.startedAt)),
@@ -294,6 +527,27 @@ export function checkBenchReport(value: unknown): string[] {
     "settings incomplete",
   );
   need(Array.isArray(r.targets) && r.targets.length > 0, "targets must be a non-empty list");
+  if (!v1) {
+    need(
+      !!r.method && typeof r.method.interval === "string" && typeof r.method.rounds === "object",
+      "method must say the rounds and the interval",
+    );
+    need(
+      !!r.peak && Array.isArray(r.peak.measurements) && numOrNaN(r.peak.fp32),
+      "peak must list measurements and the fp32 peak",
+    );
+    need(Array.isArray(r.goals), "goals must be a list");
+    need(
+      Array.isArray(r.schedule) &&
+        r.schedule.every((e) => typeof e.id === "string" && num(e.round)),
+      "schedule must list the timed bursts",
+    );
+  }
+  const interval = (iv: unknown) => {
+    if (iv === null || iv === undefined) return true;
+    const x = iv as RatioInterval;
+    return num(x.mean) && numOrNaN(x.lo) && numOrNaN(x.hi) && num(x.n);
+  };
   for (const t of r.targets ?? []) {
     const where = `target ${String(t?.name)}`;
     need(
@@ -314,8 +568,15 @@ export function checkBenchReport(value: unknown): string[] {
         need(num(w.medianMs) && w.medianMs! > 0, `${ww}: medianMs`);
         need(num(w.imagesPerSecond) && w.imagesPerSecond! > 0, `${ww}: imagesPerSecond`);
         need(!!w.timing && num(w.timing.n) && w.timing.n >= 1, `${ww}: timing`);
-        need(w.speedVsPytorch === null || num(w.speedVsPytorch), `${ww}: speedVsPytorch`);
+        need(
+          w.speedVsPytorch === undefined || w.speedVsPytorch === null || num(w.speedVsPytorch),
+          `${ww}: speedVsPytorch`,
+        );
         need(w.peakRssMiB === null || num(w.peakRssMiB), `${ww}: peakRssMiB`);
+        if (!v1) {
+          need(Array.isArray(w.rounds) && w.rounds.length > 0, `${ww}: rounds`);
+          need(interval(w.vsPytorch) && interval(w.vsPytorchBf16), `${ww}: intervals`);
+        }
       } else {
         need(
           typeof w.reason === "string" && w.reason !== "",
@@ -329,32 +590,45 @@ export function checkBenchReport(value: unknown): string[] {
 
 const fmt = (v: number | null | undefined, digits = 1) =>
   v == null || !Number.isFinite(v) ? "–" : v >= 100 ? v.toFixed(0) : v.toFixed(digits);
+const gflops = (v: number | null | undefined) =>
+  v == null || !Number.isFinite(v) ? "–" : `${(v / 1e9).toFixed(1)} GFLOP/s`;
+const pct = (v: number | null | undefined) =>
+  v == null || !Number.isFinite(v) ? "–" : `${(v * 100).toFixed(1)} %`;
 
-/** The human-readable table: one row per workload, one column per target. */
+function aligned(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+}
+
+/**
+ * The human-readable report: a table of images/s (or latency) per workload and target, then
+ * every ratio and overhead with its interval, the batch sweep, the fraction of the measured
+ * peak, and the goals judged on interval ends.
+ */
 export function formatBenchTable(report: BenchReport): string {
   const targets = report.targets;
   const ids: string[] = [];
-  for (const t of targets) for (const w of t.workloads) if (!ids.includes(w.id)) ids.push(w.id);
+  for (const t of targets) {
+    for (const w of t.workloads) if (w.group !== "sweep" && !ids.includes(w.id)) ids.push(w.id);
+  }
   const header = ["workload", ...targets.map((t) => (t.available ? t.name : `${t.name} (n/a)`))];
   const rows: string[][] = [];
   for (const id of ids) {
     const any = targets.flatMap((t) => t.workloads).find((w) => w.id === id)!;
-    const label = `${any.kind} ${any.model} b${any.batch}`;
     rows.push([
-      label,
+      `${any.kind} ${any.model} b${any.batch}`,
       ...targets.map((t) => {
         const w = t.workloads.find((x) => x.id === id);
         if (!w) return "";
         if (w.status !== "ok") return w.status;
         const main =
           w.kind === "train" ? `${fmt(w.imagesPerSecond)} img/s` : `${fmt(w.medianMs)} ms`;
-        const ratio =
-          t.name === "pytorch" || w.speedVsPytorch == null
-            ? ""
-            : w.kind === "train"
-              ? ` (${fmt(w.speedVsPytorch, 2)}x)`
-              : ` (${fmt(w.timeVsPytorch, 2)}x)`;
-        return `${main}${ratio}`;
+        return w.vsPytorch ? `${main} (${fmt(w.vsPytorch.mean, 2)}×)` : main;
       }),
     ]);
   }
@@ -363,7 +637,7 @@ export function formatBenchTable(report: BenchReport): string {
     ...targets.map((t) =>
       t.overheads.seTrain === null && t.overheads.sgeTrain === null
         ? ""
-        : `${fmt(t.overheads.seTrain, 2)}x / ${fmt(t.overheads.sgeTrain, 2)}x`,
+        : `${fmt(t.overheads.seTrain, 2)}× / ${fmt(t.overheads.sgeTrain, 2)}×`,
     ),
   ]);
   rows.push([
@@ -380,20 +654,91 @@ export function formatBenchTable(report: BenchReport): string {
       }),
     ]);
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd();
+  const rounds = Object.entries(report.method.rounds)
+    .map(([g, n]) => `${g} ${n}`)
+    .join(", ");
   const out = [
     `senet-lab bench (${report.mode}) ${report.date} on ${report.machine.cpu}, ${report.machine.cores} cores, load ${report.machine.loadAverage.start.toFixed(1)}→${report.machine.loadAverage.end.toFixed(1)}`,
-    "train: images/s (x PyTorch's images/s); infer: median latency (x PyTorch's latency)",
+    `method: ${report.method.order}; rounds: ${rounds}; ${report.method.interval}`,
+    "train: median per-round images/s; infer: median latency; (×): mean per-round images/s ratio to PyTorch fp32",
     "",
-    line(header),
-    line(widths.map((w) => "-".repeat(w))),
-    ...rows.map(line),
+    ...aligned(header, rows),
   ];
+  const ratioLines: string[] = [];
+  for (const t of targets) {
+    for (const w of t.workloads) {
+      if (w.status !== "ok" || w.group === "sweep") continue;
+      if (w.vsPytorch) {
+        ratioLines.push(
+          `${t.name} ${w.id}: ratio ${formatInterval(w.vsPytorch)} vs PyTorch fp32${w.vsPytorchBf16 ? `; ${formatInterval(w.vsPytorchBf16)} vs PyTorch bf16` : ""}`,
+        );
+      }
+    }
+    for (const [id, iv] of Object.entries(t.overheads.intervals)) {
+      ratioLines.push(`${t.name} ${id} overhead over the plain network: ${formatInterval(iv)}`);
+    }
+  }
+  if (ratioLines.length) {
+    out.push(
+      "",
+      "images/s ratios (ours / peer, per round) and time overheads (attention / plain, per round), mean [95 % t interval]:",
+      ...ratioLines,
+    );
+  }
+  const sweepModel = targets.flatMap((t) => t.workloads).find((w) => w.group === "sweep")?.model;
+  if (sweepModel) {
+    const batches = [...report.settings.sweepBatches].sort((a, b) => a - b);
+    const cell = (t: TargetReport, b: number) => {
+      const w = t.workloads.find(
+        (x) => x.kind === "train" && x.model === sweepModel && x.batch === b,
+      );
+      if (!w) return "";
+      if (w.status !== "ok") return w.status;
+      return `${fmt(w.imagesPerSecond)}${w.vsPytorch ? ` (${fmt(w.vsPytorch.lo, 2)}–${fmt(w.vsPytorch.hi, 2)}×)` : ""}`;
+    };
+    out.push(
+      "",
+      `batch sweep: train ${sweepModel}, median per-round images/s (95 % interval of the ratio to PyTorch fp32)`,
+      ...aligned(
+        ["batch", ...targets.map((t) => t.name)],
+        batches.map((b) => [String(b), ...targets.map((t) => cell(t, b))]),
+      ),
+    );
+  }
+  const pk = report.peak;
+  out.push(
+    "",
+    `peak (best n×n matmul in this run): fp32 ${gflops(pk.fp32)}, bf16 ${gflops(pk.bf16)}; ${report.method.flops}`,
+  );
+  for (const m of pk.measurements) {
+    out.push(
+      `  ${m.target} ${m.dtype} matmul ${m.size}: ${gflops(m.start)} at start, ${gflops(m.end)} at end${m.reason ? ` (${m.reason})` : ""}`,
+    );
+  }
+  const fracRows: string[][] = [];
+  for (const id of ids) {
+    const any = targets.flatMap((t) => t.workloads).find((w) => w.id === id)!;
+    fracRows.push([
+      `${any.kind} ${any.model} b${any.batch}`,
+      ...targets.map((t) => {
+        const w = t.workloads.find((x) => x.id === id);
+        return w?.flops
+          ? `${gflops(w.flops.achieved)} = ${pct(w.flops.fractionOfPeak)} of ${w.flops.peakDtype}`
+          : "";
+      }),
+    ]);
+  }
+  out.push(...aligned(["achieved FLOP/s", ...targets.map((t) => t.name)], fracRows));
+  if (report.goals.length) {
+    out.push("", "goals (met only when the interval's conservative end clears the bound):");
+    for (const g of report.goals) {
+      const verdict = g.met === null ? "not measured" : g.met ? "MET" : "not met";
+      const end = g.op === ">=" ? "lower end" : "upper end";
+      out.push(
+        `  ${g.what} (${end} ${g.op} ${g.value}): ${verdict}${g.interval ? `, ${formatInterval(g.interval)}` : ""}`,
+      );
+    }
+  }
   for (const t of targets) if (!t.available) out.push(`${t.name}: unavailable: ${t.reason}`);
   for (const t of targets) {
     for (const w of t.workloads) {

@@ -1,25 +1,58 @@
 /**
- * `runBench`: the issue's benchmark end to end. PyTorch first, then each tfjs backend in its
- * own child process (src/bench/worker.ts), sequentially so they never compete for the cores;
- * then statistics, ratios and the result file results/bench/<YYYY-MM-DD>.json (atomic write).
+ * `runBench`: the issue's benchmark end to end. Every target keeps one persistent process (one
+ * python process serving both PyTorch peers, fp32 and autocast bf16; one node process per tfjs
+ * backend). Workloads are measured group by group (training, batch sweep, inference): each
+ * process builds and warms the group's workloads, then the driver runs rounds, and in each round
+ * every workload on every target in turn (PyTorch, PyTorch bf16, onednn, …, then the next
+ * workload), so slow drift of the machine hits every side of a ratio alike. Per-round figures
+ * give paired ratios with t intervals (src/bench/stats.ts). A matmul peak is measured at the
+ * start and the end of the run. The result goes to results/bench/<YYYY-MM-DD>.json (atomic).
  */
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { BackendName } from "../backend/index.js";
+import { initBackend } from "../backend/index.js";
+import { countComplexity } from "../complexity/index.js";
+import { SYSTEM_PYTHON } from "../setup/system.js";
 import { PROJECT_ROOT, writeJsonAtomic } from "../util/fs.js";
 import { type BenchOptions, resolveBenchOptions } from "./options.js";
-import { CPU_FULL_PLAN, planWorkloads, QUICK_DEADLINE_SECONDS } from "./plan.js";
-import { RESULT_PREFIX, type WorkerJob, type WorkerOutput } from "./protocol.js";
-import { BENCH_SCHEMA, type BenchReport, buildTargets, type RawTarget } from "./report.js";
-import { runChild } from "./spawn.js";
-import { runTorch } from "./torch.js";
+import {
+  type BenchTarget,
+  CPU_FULL_ROUNDS,
+  MODE_ROUNDS,
+  planWorkloads,
+  QUICK_DEADLINE_SECONDS,
+  TORCH_TARGETS,
+  WORKLOAD_GROUPS,
+  type Workload,
+  type WorkloadGroup,
+} from "./plan.js";
+import type { ServePrecision } from "./protocol.js";
+import {
+  BENCH_SCHEMA,
+  type BenchReport,
+  buildTargets,
+  judgeGoals,
+  type PeakMeasurement,
+  type RawTarget,
+  type ScheduleEntry,
+} from "./report.js";
+import { MeasureProcess } from "./session.js";
+import { BENCH_CONFIDENCE } from "./stats.js";
 
 const require = createRequire(import.meta.url);
 
-/** The worker script each backend's child process runs. */
+/** The worker script each backend's persistent process runs (`--serve <backend>`). */
 export const WORKER_SCRIPT = path.join(PROJECT_ROOT, "src", "bench", "worker.ts");
+
+/** The script serving both PyTorch peers (`--serve <threads>`). */
+export const TORCH_SCRIPT = path.join(PROJECT_ROOT, "scripts", "bench", "torch_bench.py");
+
+/** n of the peak's n×n×n matmul: PyTorch and the native backends (big enough to saturate BLAS). */
+export const PEAK_SIZE = 2048;
+/** n of the peak matmul on the wasm and pure-JS cpu backends (informational; minutes at 2048). */
+export const PEAK_SIZE_SLOW = 512;
 
 /** Progress hooks of a run. */
 export interface BenchHooks {
@@ -48,66 +81,28 @@ function pkgVersion(name: string): string {
   }
 }
 
-async function runBackend(
-  backend: BackendName,
-  opts: BenchOptions,
-  deadline: number | null,
-  log: (l: string) => void,
-): Promise<RawTarget> {
-  const { run, skipped } = planWorkloads(opts, backend);
-  const base = { name: backend, planned: run, skipped } as const;
-  const lcModel = opts.trainModels[0] ?? "resnet20";
-  const job: WorkerJob = {
-    backend,
-    workloads: run,
-    leakCheck:
-      opts.leakCheck > 0 && !(opts.quick && backend === "cpu")
-        ? {
-            model: lcModel,
-            config: planWorkloads({ ...opts, inferModels: [], trainModels: [lcModel] }, "wasm")
-              .run[0]!.config,
-            batch: opts.leakCheckBatch,
-            steps: opts.leakCheck,
-            lr: opts.lr,
-            momentum: opts.momentum,
-          }
-        : null,
-    deadline,
-  };
-  if (run.length === 0 && !job.leakCheck) {
-    return { ...base, available: true, detail: "not run (every workload skipped)", results: [] };
+/** One target's side of the run: its process (shared by the two PyTorch peers) and records. */
+interface Side {
+  raw: RawTarget;
+  proc: MeasureProcess | null;
+  precision?: ServePrecision;
+  /** Workload ids prepared in the current group (failed ones removed). */
+  ready: Set<string>;
+}
+
+/** FLOP per image of each workload: training 3 × forward MACs × 2, inference MACs × 2. */
+function flopsPerImage(workloads: Workload[], opts: BenchOptions): Record<string, number> {
+  const out: Record<string, number> = {};
+  const macs = new Map<string, number>();
+  for (const w of workloads) {
+    const key = `${w.kind}:${w.model}`;
+    if (!macs.has(key)) {
+      const overrides = w.kind === "train" ? opts.trainOverrides : opts.inferOverrides;
+      macs.set(key, countComplexity(w.model, overrides).macs);
+    }
+    out[w.id] = (w.kind === "train" ? 6 : 2) * macs.get(key)!;
   }
-  log(`[bench] ${backend}: ${run.length} workloads in a child process`);
-  const res = await runChild(
-    process.execPath,
-    ["--import", "tsx", WORKER_SCRIPT, JSON.stringify(job)],
-    {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, SENET_LAB_QUIET: "1", SENET_LAB_THREADS: String(opts.threads) },
-      // A --quick child that overruns its deadline by a minute is killed; full runs are unbounded.
-      timeoutMs: deadline === null ? null : Math.max(60_000, deadline - Date.now() + 60_000),
-      onStderrLine: log,
-    },
-  );
-  const line = res.stdout.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
-  if (!line) {
-    const why = res.timedOut
-      ? "killed: --quick time limit"
-      : (res.spawnError ??
-        `child exited with ${res.code}: ${res.stderrTail.trim().split("\n").slice(-3).join(" | ")}`);
-    return { ...base, available: false, reason: why, results: [] };
-  }
-  const out = JSON.parse(line.slice(RESULT_PREFIX.length)) as WorkerOutput;
-  return {
-    ...base,
-    available: out.available,
-    ...(out.reason === undefined ? {} : { reason: out.reason }),
-    ...(out.detail === undefined ? {} : { detail: out.detail }),
-    ...(out.threads === undefined ? {} : { threads: out.threads }),
-    processPeakRssMiB: out.processPeakRssMiB,
-    results: out.results,
-    ...(out.leakCheck ? { leakCheck: out.leakCheck } : {}),
-  };
+  return out;
 }
 
 /**
@@ -120,73 +115,305 @@ export async function runBench(
 ): Promise<BenchRun> {
   const opts = resolveBenchOptions(raw);
   const log = hooks.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  // Resolve every model now: a bad name or override fails before any child starts.
-  for (const target of ["pytorch", ...opts.backends] as const) planWorkloads(opts, target);
+  const names: BenchTarget[] = [
+    ...(opts.torch ? (opts.torchBf16 ? TORCH_TARGETS : (["pytorch"] as const)) : []),
+    ...opts.backends,
+  ];
+  // Resolve every model now: a bad name or override fails before any process starts.
+  const plans = new Map(names.map((n) => [n, planWorkloads(opts, n)] as const));
   const started = new Date();
   const load0 = os.loadavg()[0]!;
+  const mode = opts.quick ? "quick" : "full";
   const deadline = opts.quick ? started.getTime() + QUICK_DEADLINE_SECONDS * 1000 : null;
-  const raws: RawTarget[] = [];
+  const cmdTimeout = () =>
+    deadline === null ? null : Math.max(60_000, deadline - Date.now() + 60_000);
   const versions: Record<string, string> = {
     node: process.versions.node,
     "senet-lab": pkgVersion("senet-lab"),
     "@tensorflow/tfjs": tf.version.tfjs,
     "@tensorflow/tfjs-backend-wasm": pkgVersion("@tensorflow/tfjs-backend-wasm"),
   };
-  if (opts.torch) {
-    const { run, skipped } = planWorkloads(opts, "pytorch");
-    log(`[bench] pytorch: ${run.length} workloads`);
-    const t = await runTorch(run, {
-      threads: opts.threads,
-      // --quick: PyTorch gets its share of the budget like each backend.
-      deadline:
-        deadline === null
-          ? null
-          : Date.now() + (deadline - Date.now()) / (opts.backends.length + 1),
-      timeoutMs: deadline === null ? null : Math.max(60_000, deadline - Date.now() + 60_000),
-      log,
+  const notes: string[] = [];
+
+  // FLOP counts come from the project's complexity counter, on the cpu backend in this process.
+  let flops: Record<string, number> = {};
+  try {
+    await initBackend("cpu", { quiet: true });
+    flops = flopsPerImage(
+      [...new Map([...plans.values()].flatMap((p) => p.run).map((w) => [w.id, w])).values()],
+      opts,
+    );
+  } catch (err) {
+    notes.push(`no FLOP figures: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  // Start the processes: one python for both PyTorch peers, one node per backend.
+  const sides: Side[] = [];
+  let torchProc: MeasureProcess | null = null;
+  for (const name of names) {
+    const { run, skipped } = plans.get(name)!;
+    const rawT: RawTarget = {
+      name,
+      available: true,
+      planned: run,
+      skipped,
+      rounds: {},
+      errors: {},
+      groupPeakRssMiB: {},
+      groupTensorsLeaked: {},
+    };
+    let proc: MeasureProcess | null = null;
+    if (name === "pytorch" || name === "pytorch-bf16") {
+      torchProc ??= new MeasureProcess(
+        "pytorch",
+        SYSTEM_PYTHON,
+        [TORCH_SCRIPT, "--serve", String(opts.threads)],
+        {
+          cwd: PROJECT_ROOT,
+          // OMP/MKL thread pools follow torch.set_num_threads; keep BLAS from oversubscribing too.
+          env: { ...process.env, OMP_NUM_THREADS: String(opts.threads) },
+          log,
+        },
+      );
+      proc = torchProc;
+    } else if (run.length > 0 || opts.leakCheck > 0) {
+      log(`[bench] ${name}: starting its measurement process`);
+      proc = new MeasureProcess(
+        name,
+        process.execPath,
+        ["--import", "tsx", WORKER_SCRIPT, "--serve", name],
+        {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, SENET_LAB_QUIET: "1", SENET_LAB_THREADS: String(opts.threads) },
+          log,
+        },
+      );
+    }
+    sides.push({
+      raw: rawT,
+      proc,
+      ...(name === "pytorch-bf16" ? { precision: "bf16" as const } : {}),
+      ...(name === "pytorch" ? { precision: "fp32" as const } : {}),
+      ready: new Set(),
     });
-    if (t.versions) Object.assign(versions, t.versions);
-    const { versions: _v, ...rest } = t;
-    raws.push({ ...rest, planned: run, skipped });
   }
-  for (const [i, backend] of opts.backends.entries()) {
-    // --quick: share the time left equally among the backends still to run, so a slow one
-    // cannot use up the budget of those after it.
-    const share =
-      deadline === null
-        ? null
-        : Date.now() + Math.max(0, deadline - Date.now()) / (opts.backends.length - i);
-    raws.push(await runBackend(backend, opts, share, log));
+  for (const s of sides) {
+    if (!s.proc) {
+      s.raw.detail = "not run (every workload skipped)";
+      continue;
+    }
+    const info = await s.proc.request({ cmd: "info" }, 180_000);
+    if (!info.ok || info.available === false) {
+      s.raw.available = false;
+      let why = info.reason ?? info.error ?? "no answer";
+      if (/No module named 'torch'/.test(s.proc.stderr)) {
+        why = `PyTorch is not installed for ${SYSTEM_PYTHON} (Debian: apt-get install -y python3-torch)`;
+      }
+      s.raw.reason = why;
+      continue;
+    }
+    if (info.detail !== undefined) {
+      s.raw.detail = s.precision === "bf16" ? `${info.detail}, torch.autocast bf16` : info.detail;
+    }
+    if (info.threads !== undefined) s.raw.threads = info.threads;
+    if (info.versions) Object.assign(versions, info.versions);
   }
-  const targets = buildTargets(raws);
+  const live = (s: Side) => s.raw.available && s.proc !== null && s.proc.deadReason === null;
+
+  // The machine's limit in this run: best matmul FLOP/s, at the start and again at the end.
+  const peaks: PeakMeasurement[] = [];
+  const measurePeaks = async (when: "start" | "end") => {
+    const seconds = opts.quick ? 0.5 : 1.5;
+    for (const s of sides) {
+      if (!live(s) || s.raw.name === "pytorch-bf16") continue;
+      const dtypes: ServePrecision[] =
+        s.raw.name === "pytorch" ? (opts.torchBf16 ? ["fp32", "bf16"] : ["fp32"]) : ["fp32"];
+      for (const dtype of dtypes) {
+        const size = s.raw.name === "wasm" || s.raw.name === "cpu" ? PEAK_SIZE_SLOW : PEAK_SIZE;
+        let m = peaks.find((p) => p.target === s.raw.name && p.dtype === dtype);
+        if (!m) {
+          m = { target: s.raw.name, dtype, size, start: null, end: null };
+          peaks.push(m);
+        }
+        const r = await s.proc!.request({ cmd: "peak", size, dtype, seconds }, cmdTimeout());
+        m[when] = r.ok ? (r.flopPerSecond ?? null) : null;
+        const why = r.ok ? r.reason : r.error;
+        if (m[when] === null && why) m.reason = why;
+      }
+    }
+  };
+  log("[bench] matmul peaks (start)");
+  await measurePeaks("start");
+
+  // Groups: prepare everywhere, then rounds of A B A B …, then release.
+  const schedule: ScheduleEntry[] = [];
+  const roundsRun: Partial<Record<WorkloadGroup, number>> = {};
+  const wanted = opts.rounds ?? MODE_ROUNDS[mode];
+  const groups = WORKLOAD_GROUPS.filter((g) =>
+    sides.some((s) => s.raw.planned.some((w) => w.group === g)),
+  );
+  for (const [gi, group] of groups.entries()) {
+    const groupDeadline =
+      deadline === null ? null : Date.now() + (deadline - Date.now()) / (groups.length - gi);
+    const ids: string[] = [];
+    for (const s of sides) {
+      s.ready.clear();
+      const ws = s.raw.planned.filter((w) => w.group === group);
+      for (const w of ws) if (!ids.includes(w.id)) ids.push(w.id);
+      for (const w of ws) s.raw.rounds[w.id] = [];
+      if (!live(s) || ws.length === 0) continue;
+      log(`[bench] ${s.raw.name}: preparing ${group} (${ws.map((w) => w.id).join(", ")})`);
+      const r = await s.proc!.request(
+        { cmd: "prepare", workloads: ws, ...(s.precision ? { precision: s.precision } : {}) },
+        cmdTimeout(),
+      );
+      for (const w of ws) {
+        const err = r.ok ? r.errors?.[w.id] : (r.error ?? "prepare failed");
+        if (err !== undefined) s.raw.errors[w.id] = err;
+        else s.ready.add(w.id);
+      }
+    }
+    let round = 0;
+    for (; round < wanted; round++) {
+      if (groupDeadline !== null && round >= 2 && Date.now() > groupDeadline) break;
+      log(`[bench] ${group}: round ${round + 1} of ${wanted}`);
+      for (const id of ids) {
+        for (const s of sides) {
+          const w = s.raw.planned.find((x) => x.id === id);
+          if (!w) continue;
+          const series = s.raw.rounds[id]!;
+          const capped = w.maxRounds !== null && round >= w.maxRounds;
+          if (!s.ready.has(id) || !live(s) || capped) {
+            series.push(null);
+            continue;
+          }
+          const r = await s.proc!.request(
+            { cmd: "round", id, ...(s.precision ? { precision: s.precision } : {}) },
+            cmdTimeout(),
+          );
+          if (r.ok && r.timesMs && r.timesMs.length > 0) {
+            series.push(r.timesMs);
+            const sum = r.timesMs.reduce((a, b) => a + b, 0);
+            schedule.push({
+              group,
+              round,
+              id,
+              target: s.raw.name,
+              imagesPerSecond: (w.batch * r.timesMs.length * 1000) / sum,
+            });
+          } else {
+            series.push(null);
+            s.raw.errors[id] = r.error ?? "no timed calls";
+            s.ready.delete(id);
+            schedule.push({ group, round, id, target: s.raw.name, imagesPerSecond: null });
+          }
+        }
+      }
+    }
+    roundsRun[group] = round;
+    if (round < wanted) {
+      notes.push(
+        `--quick: the ${group} group ran ${round} of ${wanted} rounds before its share of the ${QUICK_DEADLINE_SECONDS} s budget was spent`,
+      );
+    }
+    for (const s of sides) {
+      const ws = s.raw.planned.filter((w) => w.group === group);
+      if (!live(s) || ws.length === 0) continue;
+      const r = await s.proc!.request(
+        {
+          cmd: "release",
+          ids: ws.map((w) => w.id),
+          ...(s.precision ? { precision: s.precision } : {}),
+        },
+        cmdTimeout(),
+      );
+      s.raw.groupPeakRssMiB[group] = r.peakRssMiB ?? null;
+      if (r.numTensorsLeaked !== undefined) s.raw.groupTensorsLeaked[group] = r.numTensorsLeaked;
+    }
+  }
+
+  // Leak checks (tfjs backends), then the peaks again, then the processes end.
+  if (opts.leakCheck > 0) {
+    const lcModel = opts.trainModels[0] ?? "resnet20";
+    const config = planWorkloads(
+      { ...opts, inferModels: [], trainModels: [lcModel], sweepBatches: [] },
+      "wasm",
+    ).run[0]!.config;
+    for (const s of sides) {
+      if (!live(s) || s.precision || (opts.quick && s.raw.name === "cpu")) continue;
+      const r = await s.proc!.request({
+        cmd: "leakCheck",
+        check: {
+          model: lcModel,
+          config,
+          batch: opts.leakCheckBatch,
+          steps: opts.leakCheck,
+          lr: opts.lr,
+          momentum: opts.momentum,
+        },
+      });
+      if (r.ok && r.leakCheck) s.raw.leakCheck = r.leakCheck;
+      else notes.push(`${s.raw.name}: leak check failed: ${r.error ?? "no result"}`);
+    }
+  }
+  log("[bench] matmul peaks (end)");
+  await measurePeaks("end");
+  const closed = new Map<MeasureProcess, number | null>();
+  for (const s of sides) {
+    if (!s.proc) continue;
+    if (!closed.has(s.proc)) closed.set(s.proc, (await s.proc.close())?.peakRssMiB ?? null);
+    if (s.raw.available) s.raw.processPeakRssMiB = closed.get(s.proc) ?? null;
+  }
+  for (const s of sides) {
+    // A process that died mid-run: its workloads without an error get its reason.
+    const dead = s.proc?.deadReason;
+    if (dead && !/exited \(code 0\)/.test(dead)) {
+      for (const w of s.raw.planned) {
+        if ((s.raw.rounds[w.id] ?? []).every((x) => x === null)) s.raw.errors[w.id] ??= dead;
+      }
+    }
+  }
+
+  const best = (dtype: ServePrecision) => {
+    const vals = peaks
+      .filter((p) => p.dtype === dtype)
+      .flatMap((p) => [p.start, p.end])
+      .filter((v): v is number => v !== null);
+    return vals.length ? Math.max(...vals) : null;
+  };
+  const peak = { measurements: peaks, fp32: best("fp32"), bf16: best("bf16") };
+  const targets = buildTargets(
+    sides.map((s) => s.raw),
+    flops,
+    peak,
+  );
   const load1 = os.loadavg()[0]!;
   const cores = os.availableParallelism();
-  const notes: string[] = [];
   if (opts.quick) {
     notes.push(
-      `--quick: fewer steps (median of up to ${opts.steps ?? 5} training steps, stopping after ~8 s per workload) and the cpu backend skipped; figures are indicative only`,
+      `--quick: ${MODE_ROUNDS.quick} rounds per group at most, each round a warm-up step and up to ${opts.steps ?? 3} timed steps in a ~1.5 s box (training); the cpu backend skipped; intervals are wider than a full run's`,
     );
   }
   if (!opts.quick && opts.backends.includes("cpu") && opts.steps === null) {
     notes.push(
-      `cpu backend: ${CPU_FULL_PLAN.steps} timed steps after ${CPU_FULL_PLAN.warmup} warm-up (pure JS takes minutes per step), not 10`,
+      `cpu backend: the first ${CPU_FULL_ROUNDS} rounds only, one timed step each (pure JS takes minutes per step); its intervals have n = ${CPU_FULL_ROUNDS}`,
     );
   }
   if (Math.max(load0, load1) > cores * 0.75) {
     notes.push(
-      `machine busy: 1-minute load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end on ${cores} cores; other processes competed for the CPU, so timings are pessimistic and noisy (see each workload's timing.relIqr)`,
+      `machine busy: 1-minute load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end on ${cores} cores; other processes competed for the CPU, so timings are pessimistic and noisy (the per-round intervals show how much)`,
     );
   }
   const torch = targets.find((t) => t.name === "pytorch");
   if (opts.torch && torch && !torch.available) notes.push(`no PyTorch comparison: ${torch.reason}`);
-  const trainCfg = planWorkloads({ ...opts, inferModels: [] }, "pytorch").run[0]?.config;
-  const inferCfg = planWorkloads({ ...opts, trainModels: [] }, "pytorch").run[0]?.config;
+  const trainCfg = plans.get(names[0]!)?.run.find((w) => w.kind === "train")?.config;
+  const inferCfg = plans.get(names[0]!)?.run.find((w) => w.kind === "infer")?.config;
   const report: BenchReport = {
     schema: BENCH_SCHEMA,
     date: localDate(started),
     startedAt: started.toISOString(),
     durationSeconds: (Date.now() - started.getTime()) / 1000,
-    mode: opts.quick ? "quick" : "full",
+    mode,
     notes,
     machine: {
       cpu: os.cpus()[0]?.model?.trim() || "unknown",
@@ -199,13 +426,24 @@ export async function runBench(
     settings: {
       trainBatch: opts.trainBatch,
       inferBatch: opts.inferBatch,
+      sweepBatches: [...new Set([...opts.sweepBatches])].sort((a, b) => a - b),
       lr: opts.lr,
       momentum: opts.momentum,
       threads: opts.threads,
       trainInput: trainCfg ? [...trainCfg.inputShape] : [],
       inferInput: inferCfg ? [...inferCfg.inputShape] : [],
     },
+    method: {
+      rounds: roundsRun,
+      order: `persistent processes; per group, every round runs each workload on ${names.join(", ")} in turn (A B A B …), each a warm-up step and time-boxed timed steps`,
+      interval: `ratio = mean of per-round ratios (ours / peer, paired by round; overheads paired within a target's round), ${Math.round(BENCH_CONFIDENCE * 100)} % Student t interval over rounds`,
+      flops:
+        "FLOP counted from src/complexity multiply-adds (convolutions and dense layers; attention elementwise work left out): training 3 × forward MACs × 2 FLOP per image, inference forward MACs × 2",
+    },
     targets,
+    peak,
+    goals: judgeGoals(targets),
+    schedule,
   };
   let file: string | null = null;
   if (opts.outDir !== null) {

@@ -1,130 +1,191 @@
 /**
- * The benchmark's child process: one per backend, so backends never share a process (tfjs keeps
- * global state, the wasm module and native thread pools stay put once loaded). Started by
- * runBench as `node --import tsx worker.ts <job JSON>`; prints one line
- * `RESULT_PREFIX<WorkerOutput JSON>` on stdout and progress on stderr. Nothing imports this
- * module but the child itself (the message types live in protocol.ts).
+ * The benchmark's persistent tfjs process: one per backend, so backends never share a process
+ * (tfjs keeps global state, the wasm module and native thread pools stay put once loaded).
+ * Started by runBench as `node --import tsx worker.ts --serve <backend>`; reads one ServeCommand
+ * per stdin line and answers each with one `RESULT_PREFIX<ServeReply JSON>` line on stdout;
+ * progress goes to stderr. The driver times rounds of prepared workloads here, alternating with
+ * the other targets' processes. Nothing imports this module but the child itself (the message
+ * types live in protocol.ts).
  */
+import readline from "node:readline";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend/index.js";
+import { type BackendName, initBackend } from "../backend/index.js";
 import { buildModel } from "../models/index.js";
-import { type LeakCheckResult, runLeakCheck } from "./leak-check.js";
+import { runLeakCheck } from "./leak-check.js";
 import { peakRssMiB, resetPeakRss, timeCalls } from "./measure.js";
 import type { Workload } from "./plan.js";
-import {
-  RESULT_PREFIX,
-  type WorkerJob,
-  type WorkerOutput,
-  type WorkerWorkloadResult,
-} from "./protocol.js";
+import { RESULT_PREFIX, type ServeCommand, type ServeReply } from "./protocol.js";
 import { makeInference, makeSgdStep } from "./train-step.js";
 
-async function runWorkload(w: Workload): Promise<WorkerWorkloadResult> {
-  const canReset = resetPeakRss();
-  const before = tf.memory().numTensors;
+interface Prepared {
+  workload: Workload;
+  run: () => Promise<unknown>;
+  dispose: () => void;
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Builds a workload's model and step (not yet warmed). */
+function build(w: Workload): Prepared {
   const model = buildModel(w.config, { name: w.model });
-  let timesMs: number[] = [];
-  let error: string | undefined;
   try {
     if (w.kind === "train") {
       const s = makeSgdStep(model, { batch: w.batch, lr: w.lr, momentum: w.momentum });
-      try {
-        timesMs = await timeCalls(() => s.step(), w.plan);
-      } finally {
-        s.dispose();
-      }
-    } else {
-      const inf = makeInference(model, w.batch);
-      try {
-        timesMs = await timeCalls(() => inf.run(), w.plan);
-      } finally {
-        inf.dispose();
-      }
+      return {
+        workload: w,
+        run: () => s.step(),
+        dispose: () => {
+          s.dispose();
+          model.dispose();
+        },
+      };
     }
-  } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
-  } finally {
-    model.dispose();
-  }
-  const peak = canReset ? peakRssMiB() : null;
-  return {
-    id: w.id,
-    timesMs,
-    peakRssMiB: peak,
-    numTensorsLeaked: tf.memory().numTensors - before,
-    ...(error === undefined ? {} : { error }),
-  };
-}
-
-/** Runs a job in this process (the worker's body; exported for tests). */
-export async function runWorkerJob(job: WorkerJob): Promise<WorkerOutput> {
-  let detail: string | undefined;
-  let threads: number | undefined;
-  try {
-    const info = await initBackend(job.backend, { quiet: true });
-    detail = info.detail;
-    threads = info.threads;
-  } catch (err) {
+    const inf = makeInference(model, w.batch);
     return {
-      backend: job.backend,
-      available: false,
-      reason: err instanceof Error ? err.message : String(err),
-      results: [],
-      processPeakRssMiB: peakRssMiB(),
+      workload: w,
+      run: () => inf.run(),
+      dispose: () => {
+        inf.dispose();
+        model.dispose();
+      },
     };
+  } catch (err) {
+    model.dispose();
+    throw err;
   }
-  const results: WorkerWorkloadResult[] = [];
-  for (const w of job.workloads) {
-    if (job.deadline !== null && Date.now() > job.deadline) {
-      results.push({
-        id: w.id,
-        timesMs: [],
-        peakRssMiB: null,
-        numTensorsLeaked: 0,
-        skipped: "--quick time budget spent before this workload",
-      });
-      continue;
-    }
-    process.stderr.write(`[bench ${job.backend}] ${w.id} batch ${w.batch} ...\n`);
-    const r = await runWorkload(w);
-    results.push(r);
-    process.stderr.write(
-      `[bench ${job.backend}] ${w.id}: ${r.error ? `failed: ${r.error}` : `${r.timesMs.length} steps`}\n`,
-    );
-  }
-  let leakCheck: LeakCheckResult | undefined;
-  if (job.leakCheck) {
-    const lc = job.leakCheck;
-    process.stderr.write(`[bench ${job.backend}] leak check: ${lc.steps} steps of ${lc.model}\n`);
-    const model = buildModel(lc.config, { name: lc.model });
-    const s = makeSgdStep(model, { batch: lc.batch, lr: lc.lr, momentum: lc.momentum });
-    try {
-      leakCheck = await runLeakCheck(() => s.step(), lc.steps, {
-        model: lc.model,
-        batch: lc.batch,
-      });
-    } finally {
-      s.dispose();
-      model.dispose();
-    }
-  }
-  return {
-    backend: job.backend,
-    available: true,
-    ...(detail === undefined ? {} : { detail }),
-    ...(threads === undefined ? {} : { threads }),
-    results,
-    ...(leakCheck ? { leakCheck } : {}),
-    processPeakRssMiB: peakRssMiB(),
-  };
 }
 
-// Entry point when started as a child process.
+/** Best FLOP/s of repeated n×n×n float32 matMul on this backend within `seconds`. */
+async function matmulPeak(size: number, seconds: number): Promise<number> {
+  const a = tf.randomNormal([size, size], 0, 1, "float32", 1);
+  const b = tf.randomNormal([size, size], 0, 1, "float32", 2);
+  try {
+    let best = 0;
+    const until = performance.now() + seconds * 1000;
+    let calls = 0;
+    while (calls < 2 || performance.now() < until) {
+      const t0 = performance.now();
+      const c = tf.matMul(a, b);
+      await c.data();
+      c.dispose();
+      const s = (performance.now() - t0) / 1000;
+      if (calls > 0) best = Math.max(best, (2 * size ** 3) / s); // the first call warms up
+      calls++;
+    }
+    return best;
+  } finally {
+    tf.dispose([a, b]);
+  }
+}
+
+/**
+ * Serves commands for `backend` until "exit" or end of input. Exported for the entry point
+ * only; answers through `reply` so that a test could drive it without a pipe.
+ */
+export async function serve(
+  backend: BackendName,
+  lines: AsyncIterable<string>,
+  reply: (r: ServeReply) => void,
+): Promise<void> {
+  const prepared = new Map<string, Prepared>();
+  let tensorsBefore = 0;
+  let loaded: { detail?: string; threads?: number } | null = null;
+  let loadError: string | null = null;
+  try {
+    const info = await initBackend(backend, { quiet: true });
+    loaded = { detail: info.detail, threads: info.threads };
+  } catch (err) {
+    loadError = message(err);
+  }
+  const log = (s: string) => process.stderr.write(`[bench ${backend}] ${s}\n`);
+  for await (const line of lines) {
+    if (line.trim() === "") continue;
+    const cmd = JSON.parse(line) as ServeCommand;
+    try {
+      if (cmd.cmd === "info") {
+        reply(
+          loaded
+            ? { ok: true, available: true, ...loaded }
+            : { ok: true, available: false, reason: loadError ?? "not loaded" },
+        );
+      } else if (loaded === null) {
+        reply({ ok: false, error: `${backend} unavailable: ${loadError}` });
+      } else if (cmd.cmd === "prepare") {
+        resetPeakRss();
+        if (prepared.size === 0) tensorsBefore = tf.memory().numTensors;
+        const errors: Record<string, string> = {};
+        for (const w of cmd.workloads) {
+          log(`${w.id} batch ${w.batch}: build and ${w.prepareWarmup} warm-up steps`);
+          try {
+            const p = build(w);
+            prepared.set(w.id, p);
+            for (let i = 0; i < w.prepareWarmup; i++) await p.run();
+          } catch (err) {
+            errors[w.id] = message(err);
+            prepared.get(w.id)?.dispose();
+            prepared.delete(w.id);
+          }
+        }
+        reply({ ok: true, errors });
+      } else if (cmd.cmd === "round") {
+        const p = prepared.get(cmd.id);
+        if (!p) reply({ ok: false, error: `workload ${cmd.id} is not prepared` });
+        else reply({ ok: true, timesMs: await timeCalls(p.run, p.workload.plan) });
+      } else if (cmd.cmd === "release") {
+        for (const id of cmd.ids) {
+          prepared.get(id)?.dispose();
+          prepared.delete(id);
+        }
+        reply({
+          ok: true,
+          peakRssMiB: peakRssMiB(),
+          ...(prepared.size === 0
+            ? { numTensorsLeaked: tf.memory().numTensors - tensorsBefore }
+            : {}),
+        });
+      } else if (cmd.cmd === "peak") {
+        if (cmd.dtype !== "fp32") {
+          reply({ ok: true, flopPerSecond: null, reason: "tfjs computes in float32 only" });
+        } else {
+          reply({ ok: true, flopPerSecond: await matmulPeak(cmd.size, cmd.seconds) });
+        }
+      } else if (cmd.cmd === "leakCheck") {
+        const lc = cmd.check;
+        log(`leak check: ${lc.steps} steps of ${lc.model}`);
+        const model = buildModel(lc.config, { name: lc.model });
+        const s = makeSgdStep(model, { batch: lc.batch, lr: lc.lr, momentum: lc.momentum });
+        try {
+          const leakCheck = await runLeakCheck(() => s.step(), lc.steps, {
+            model: lc.model,
+            batch: lc.batch,
+          });
+          reply({ ok: true, leakCheck });
+        } finally {
+          s.dispose();
+          model.dispose();
+        }
+      } else if (cmd.cmd === "exit") {
+        reply({ ok: true, peakRssMiB: peakRssMiB() });
+        return;
+      } else {
+        reply({ ok: false, error: `unknown command ${JSON.stringify(cmd)}` });
+      }
+    } catch (err) {
+      reply({ ok: false, error: message(err) });
+    }
+  }
+}
+
+// Entry point when started as a child process: `worker.ts --serve <backend>`.
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   // No top-level await: should anything ever import this module through require() (tslab
   // loads the package that way), top-level await would make it refuse the whole module.
-  const job = JSON.parse(process.argv[2] ?? "null") as WorkerJob;
-  void runWorkerJob(job).then((out) => {
-    process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(out)}\n`);
+  const backend = process.argv[3] as BackendName;
+  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  void serve(backend, rl, (r) => {
+    process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(r)}\n`);
+  }).then(() => {
+    rl.close();
+    process.exit(0);
   });
 }

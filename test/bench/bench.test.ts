@@ -1,36 +1,55 @@
 /**
- * The benchmark harness end to end on a tiny configuration (cpu backend in a child process,
- * PyTorch when the system python has it, 2 steps of 8×8 networks): it checks the result file's
- * schema and that ratios are consistent with the medians. It asserts nothing about speed.
+ * The benchmark end to end on a tiny configuration, with real processes: PyTorch (both peers,
+ * when the system python has torch) and the cpu and wasm backends, each one persistent process,
+ * 2 rounds of 8×8 networks. It checks the recorded order (every round runs each workload on
+ * every target in turn: A B A B …, never all of A's rounds first), that every round has every
+ * side, the schema, and that ratios and overheads are the means of the per-round figures. It
+ * asserts nothing about speed.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkBenchReport } from "../../src/bench/report.js";
+import { checkBenchReport, formatBenchTable } from "../../src/bench/report.js";
 import { runBench } from "../../src/bench/run.js";
 import { ConfigError } from "../../src/errors.js";
 
 const TINY = {
   backends: ["cpu", "wasm"],
-  trainModels: ["resnet20", "se_resnet20", "sge_resnet20"],
+  trainModels: ["resnet20", "se_resnet20"],
   inferModels: ["resnet50"],
   trainOverrides: { depth: 8, width: 4, inputShape: [8, 8, 3] },
   inferOverrides: { width: 4, inputShape: [32, 32, 3] },
   trainBatch: 2,
+  sweepBatches: [1, 2],
+  rounds: 2,
   steps: 2,
   warmup: 1,
   threads: 1,
 } as const;
 
 describe("runBench", () => {
-  it("rejects unknown options and models before starting anything", async () => {
+  it("rejects unknown options and bad values before starting anything, quoting them", async () => {
     await expect(runBench({ quick: true, colour: "red" })).rejects.toThrow(ConfigError);
     await expect(runBench({ trainModels: ["resnet21"], outDir: null })).rejects.toThrow(/resnet21/);
-    await expect(runBench({ backends: ["gpu"] as never, outDir: null })).rejects.toThrow(/gpu/);
+    await expect(runBench({ backends: ["gpu"] as never, outDir: null })).rejects.toThrow(
+      /unknown backend "gpu"; allowed: .*wasm/,
+    );
+    await expect(runBench({ rounds: 1, outDir: null })).rejects.toThrow(
+      /bench option rounds must be an integer >= 2 or null; got 1/,
+    );
+    await expect(runBench({ sweepBatches: [32, 0], outDir: null })).rejects.toThrow(
+      /bench option sweepBatches: batch size 0 is not an integer >= 1; allowed: integers >= 1/,
+    );
+    await expect(runBench({ sweepBatches: "32,64" as never, outDir: null })).rejects.toThrow(
+      /sweepBatches must be a list of batch sizes .* or \[\]; got "32,64"/,
+    );
+    await expect(runBench({ torchBf16: "yes" as never, outDir: null })).rejects.toThrow(
+      /bench option torchBf16 must be a boolean; got "yes"/,
+    );
   });
 
-  it("runs a tiny configuration end to end and writes a schema-valid report", async () => {
+  it("alternates targets round by round with real processes and writes a schema-valid report", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "senet-bench-"));
     const lines: string[] = [];
     const { report, file } = await runBench(
@@ -41,45 +60,79 @@ describe("runBench", () => {
     expect(file).toBe(path.join(dir, `${report.date}.json`));
     const onDisk = JSON.parse(fs.readFileSync(file!, "utf8"));
     expect(checkBenchReport(onDisk)).toEqual([]);
-    expect(onDisk).toEqual(JSON.parse(JSON.stringify(report)));
 
-    const names = report.targets.map((t) => t.name);
-    expect(names).toEqual(["pytorch", "cpu", "wasm"]);
+    const torchOk = report.targets[0]!.available;
+    const sides = torchOk ? ["pytorch", "pytorch-bf16", "cpu", "wasm"] : ["cpu", "wasm"];
+    expect(report.targets.map((t) => t.name)).toEqual(["pytorch", "pytorch-bf16", "cpu", "wasm"]);
+    for (const t of report.targets.filter((x) => sides.includes(x.name))) {
+      expect(t.available, t.reason).toBe(true);
+    }
+    expect(report.method.rounds).toEqual({ train: 2, sweep: 2, infer: 2 });
+
+    // The recorded order: group by group, round by round, each workload on every side in turn.
+    const expected: string[] = [];
+    const groups = [
+      ["train", ["train:resnet20", "train:se_resnet20"]],
+      ["sweep", ["train:resnet20:b1"]],
+      ["infer", ["infer:resnet50"]],
+    ] as const;
+    for (const [group, ids] of groups) {
+      for (const round of [0, 1]) {
+        for (const id of ids) for (const s of sides) expected.push(`${group} ${round} ${id} ${s}`);
+      }
+    }
+    expect(report.schedule.map((e) => `${e.group} ${e.round} ${e.id} ${e.target}`)).toEqual(
+      expected,
+    );
+    // Every burst produced a figure, so every round has every side.
+    expect(report.schedule.every((e) => e.imagesPerSecond! > 0)).toBe(true);
+
     for (const name of ["cpu", "wasm"]) {
       const t = report.targets.find((x) => x.name === name)!;
-      expect(t.available, t.reason).toBe(true);
       expect(t.workloads.map((w) => [w.id, w.status])).toEqual([
         ["train:resnet20", "ok"],
         ["train:se_resnet20", "ok"],
-        ["train:sge_resnet20", "ok"],
+        ["train:resnet20:b1", "ok"],
         ["infer:resnet50", "ok"],
       ]);
       for (const w of t.workloads) {
-        expect(w.timing!.n).toBe(2);
-        expect(w.imagesPerSecond).toBeCloseTo((w.batch * 1000) / w.medianMs!, 6);
+        expect(w.rounds).toHaveLength(2);
+        expect(w.timing!.n).toBe(4);
         expect(w.numTensorsLeaked).toBe(0);
+        const perRound = report.schedule
+          .filter((e) => e.target === name && e.id === w.id)
+          .map((e) => e.imagesPerSecond);
+        expect(w.rounds).toEqual(perRound);
+        expect(w.flops!.perImage).toBeGreaterThan(0);
+        expect(w.flops!.achieved).toBeCloseTo(w.flops!.perImage * w.imagesPerSecond!, 3);
       }
-      const [plain, se, sge] = t.workloads;
-      expect(t.overheads.seTrain).toBeCloseTo(se!.medianMs! / plain!.medianMs!, 9);
-      expect(t.overheads.sgeTrain).toBeCloseTo(sge!.medianMs! / plain!.medianMs!, 9);
+      // SE overhead: mean of the two per-round time ratios, paired within the target's round.
+      const [plain, se] = t.workloads;
+      const r = [0, 1].map((i) => plain!.rounds![i]! / se!.rounds![i]!);
+      expect(t.overheads.seTrain).toBeCloseTo((r[0]! + r[1]!) / 2, 9);
+      expect(t.overheads.intervals["train:se_resnet20"]!.n).toBe(2);
       expect(t.processPeakRssMiB).toBeGreaterThan(0);
     }
     // Progress came from the children.
     expect(lines.some((l) => l.includes("[bench cpu] train:resnet20"))).toBe(true);
+    expect(report.peak.measurements.some((m) => m.target === "wasm" && m.start! > 0)).toBe(true);
 
-    const torch = report.targets[0]!;
-    if (torch.available) {
-      expect(torch.workloads.every((w) => w.status === "ok")).toBe(true);
-      const cpuPlain = report.targets[1]!.workloads[0]!;
-      const torchPlain = torch.workloads[0]!;
-      expect(cpuPlain.speedVsPytorch).toBeCloseTo(
-        cpuPlain.imagesPerSecond! / torchPlain.imagesPerSecond!,
-        9,
-      );
+    const table = formatBenchTable(report);
+    expect(table).toContain("batch sweep: train resnet20");
+    if (torchOk) {
+      const cpuPlain = report.targets[2]!.workloads[0]!;
+      const torchPlain = report.targets[0]!.workloads[0]!;
+      const ratios = [0, 1].map((i) => cpuPlain.rounds![i]! / torchPlain.rounds![i]!);
+      expect(cpuPlain.vsPytorch!.mean).toBeCloseTo((ratios[0]! + ratios[1]!) / 2, 9);
+      expect(cpuPlain.vsPytorch!.n).toBe(2);
+      expect(cpuPlain.vsPytorchBf16!.n).toBe(2);
       expect(report.versions.torch).toMatch(/^\d+\.\d+/);
+      expect(report.peak.fp32).toBeGreaterThan(0);
+      expect(table).toMatch(/cpu train:resnet20: ratio \d+\.\d\d× \[.*\] \(n = 2 rounds\)/);
+      expect(report.targets[1]!.detail).toMatch(/autocast bf16/);
     } else {
-      expect(torch.reason).toBeTruthy();
-      expect(report.targets[1]!.workloads[0]!.speedVsPytorch).toBeNull();
+      expect(report.targets[0]!.reason).toBeTruthy();
+      expect(report.targets[2]!.workloads[0]!.vsPytorch).toBeNull();
     }
-  });
+  }, 600_000);
 });

@@ -1,18 +1,34 @@
-/** Report arithmetic on synthetic timings: ratios to PyTorch, overheads, statuses, schema check, table. */
+/**
+ * Report arithmetic on synthetic per-round timings: per-round images/s, paired ratios to both
+ * PyTorch peers with t intervals, overheads paired within a round, FLOP fractions, goals judged
+ * on interval ends, statuses, the schema check (and that the committed schema-1 files still
+ * pass it), and the printed interval line.
+ */
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { timingStats } from "../../src/bench/measure.js";
 import type { Workload } from "../../src/bench/plan.js";
-import { buildTargets, checkBenchReport } from "../../src/bench/report.js";
+import {
+  buildTargets,
+  checkBenchReport,
+  judgeGoals,
+  type RawTarget,
+} from "../../src/bench/report.js";
+import { tInterval } from "../../src/bench/stats.js";
 import { presetConfig } from "../../src/models/index.js";
 
 function wl(kind: "train" | "infer", model: string, batch: number): Workload {
   return {
     id: `${kind}:${model}`,
     kind,
+    group: kind,
     model,
     config: presetConfig(model),
     batch,
-    plan: { warmup: 1, steps: 3, minSteps: 3, budgetSeconds: null },
+    plan: { warmup: 1, steps: 2, minSteps: 2, budgetSeconds: null },
+    prepareWarmup: 1,
+    maxRounds: null,
     lr: 0.1,
     momentum: 0.9,
   };
@@ -23,11 +39,20 @@ const planned = [
   wl("train", "se_resnet20", 64),
   wl("infer", "resnet50", 1),
 ];
-const res = (id: string, timesMs: number[]) => ({
-  id,
-  timesMs,
-  peakRssMiB: 100,
-  numTensorsLeaked: 0,
+const raw = (
+  name: RawTarget["name"],
+  rounds: Record<string, (number[] | null)[]>,
+  extra: Partial<RawTarget> = {},
+): RawTarget => ({
+  name,
+  available: true,
+  planned,
+  skipped: [],
+  rounds,
+  errors: {},
+  groupPeakRssMiB: { train: 100, infer: 50 },
+  groupTensorsLeaked: {},
+  ...extra,
 });
 
 describe("bench report", () => {
@@ -37,60 +62,130 @@ describe("bench report", () => {
     expect(() => timingStats([])).toThrow();
   });
 
-  it("computes images/s, ratios to PyTorch and SE overhead from medians", () => {
-    const targets = buildTargets([
-      {
-        name: "pytorch",
-        available: true,
-        planned,
-        skipped: [],
-        results: [
-          res("train:resnet20", [100, 100, 100]),
-          res("train:se_resnet20", [150, 140, 160]),
-          res("infer:resnet50", [40, 40, 40]),
-        ],
-      },
-      {
-        name: "wasm",
-        available: true,
-        planned,
-        skipped: [],
-        results: [
-          res("train:resnet20", [200, 210, 190]),
+  it("pairs rounds: per-round images/s, ratios to both peers, overheads, FLOP fractions", () => {
+    // PyTorch: 100 ms/step in round 0, 200 ms in round 1 (the machine slowed down for both).
+    const targets = buildTargets(
+      [
+        raw("pytorch", {
+          "train:resnet20": [
+            [100, 100],
+            [200, 200],
+            [100, 100],
+          ],
+          "train:se_resnet20": [
+            [150, 150],
+            [300, 300],
+            [150, 150],
+          ],
+          "infer:resnet50": [[40], [40], [40]],
+        }),
+        raw("pytorch-bf16", {
+          "train:resnet20": [
+            [50, 50],
+            [100, 100],
+            [50, 50],
+          ],
+          "train:se_resnet20": [
+            [75, 75],
+            [150, 150],
+            [75, 75],
+          ],
+          "infer:resnet50": [[20], [20], [20]],
+        }),
+        raw(
+          "wasm",
           {
-            id: "train:se_resnet20",
-            timesMs: [],
-            peakRssMiB: null,
-            numTensorsLeaked: 3,
-            error: "boom",
+            "train:resnet20": [
+              [90, 110],
+              [180, 220],
+              [100, 100],
+            ],
+            "train:se_resnet20": [[100, 100], [200, 200], null],
+            "infer:resnet50": [[20], [20], [20]],
           },
-          res("infer:resnet50", [20, 20, 20]),
-        ],
-      },
-      {
-        name: "onednn",
-        available: false,
-        reason: "not built",
-        planned,
-        skipped: [],
-        results: [],
-      },
-    ]);
-    const [torch, wasm, onednn] = targets;
+          { errors: { "train:se_resnet20": "boom" } },
+        ),
+        raw(
+          "onednn",
+          {
+            "train:resnet20": [
+              [80, 80],
+              [160, 160],
+              [80, 80],
+            ],
+            "train:se_resnet20": [
+              [84, 84],
+              [168, 168],
+              [88, 88],
+            ],
+            "infer:resnet50": [[40], [40], [40]],
+          },
+          { groupTensorsLeaked: { train: 0 } },
+        ),
+        { ...raw("cpu", {}), available: false, reason: "not built" },
+      ],
+      { "train:resnet20": 1e9, "train:se_resnet20": 1e9, "infer:resnet50": 1e10 },
+      { fp32: 1e12, bf16: 4e12 },
+    );
+    const [torch, bf16, wasm, onednn, cpu] = targets;
+    // Round figures: 64 images × 2 steps / 0.2 s = 640 img/s; the median over rounds is 640.
+    expect(torch!.workloads[0]!.rounds).toEqual([640, 320, 640]);
     expect(torch!.workloads[0]!.imagesPerSecond).toBeCloseTo(640, 9);
     expect(torch!.overheads.seTrain).toBeCloseTo(1.5, 9);
-    expect(wasm!.workloads[0]!.speedVsPytorch).toBeCloseTo(0.5, 9);
-    expect(wasm!.workloads[0]!.timeVsPytorch).toBeCloseTo(2, 9);
+    expect(torch!.overheads.intervals["train:se_resnet20"]!.n).toBe(3);
+    expect(torch!.overheads.intervals["train:se_resnet20"]!.mean).toBeCloseTo(1.5, 12);
+    // The drift between rounds cancels in the pairing: onednn is 1.25× in every round.
+    const v = onednn!.workloads[0]!.vsPytorch!;
+    expect(v.mean).toBeCloseTo(1.25, 9);
+    expect(v.lo).toBeCloseTo(1.25, 9);
+    expect(v.hi).toBeCloseTo(1.25, 9);
+    expect(onednn!.workloads[0]!.vsPytorchBf16!.mean).toBeCloseTo(0.625, 9);
+    expect(onednn!.workloads[0]!.speedVsPytorch).toBeCloseTo(1.25, 9);
+    expect(onednn!.workloads[0]!.timeVsPytorch).toBeCloseTo(0.8, 9);
+    // SE overhead per round: 1.05, 1.05, 1.1.
+    const want = tInterval([84 / 80, 168 / 160, 88 / 80]);
+    const got = onednn!.overheads.intervals["train:se_resnet20"]!;
+    for (const k of ["mean", "lo", "hi"] as const) expect(got[k]).toBeCloseTo(want[k], 12);
+    expect(onednn!.workloads[0]!.numTensorsLeaked).toBe(0);
+    // FLOP: 1e9 per image × 800 img/s = 8e11 = 80 % of the fp32 peak; bf16 peer against bf16.
+    expect(onednn!.workloads[0]!.flops).toMatchObject({
+      achieved: 8e11,
+      peakDtype: "fp32",
+      fractionOfPeak: 0.8,
+    });
+    expect(bf16!.workloads[0]!.flops).toMatchObject({ peakDtype: "bf16", fractionOfPeak: 0.32 });
+    // A round's mean time counts (90 + 110 → 100 ms): wasm equals PyTorch in round 0.
+    expect(wasm!.workloads[0]!.rounds![0]).toBeCloseTo(640, 9);
     expect(wasm!.workloads[1]).toMatchObject({ status: "failed", reason: "boom" });
     expect(wasm!.overheads.seTrain).toBeNull();
     expect(wasm!.workloads[2]!.timeVsPytorch).toBeCloseTo(0.5, 9);
-    expect(onednn!.workloads.every((w) => w.status === "skipped")).toBe(true);
+    expect(cpu!.workloads.every((w) => w.status === "skipped")).toBe(true);
+
+    const goals = judgeGoals(targets);
+    const byWhat = (s: string) => goals.find((g) => g.what.includes(s))!;
+    expect(byWhat("trains resnet20")).toMatchObject({ met: true, op: ">=" });
+    // Overhead [1.0, 1.13]-ish: the mean 1.067 is under 1.10 but the upper end is not.
+    const oh = byWhat("SE training overhead");
+    expect(oh.interval!.mean).toBeLessThan(1.1);
+    expect(oh.interval!.hi).toBeGreaterThan(1.1);
+    expect(oh.met).toBe(false);
+    expect(byWhat("SE-ResNet-50").met).toBeNull();
   });
 
-  it("checkBenchReport names what is missing", () => {
+  it("checkBenchReport names what is missing and still reads the committed schema-1 files", () => {
     expect(checkBenchReport(null)).toEqual(["report is not an object"]);
     const problems = checkBenchReport({ schema: "x", targets: [] });
-    expect(problems).toContain("schema must be senet-lab/bench@1");
+    expect(problems).toContain("schema must be senet-lab/bench@2 (or senet-lab/bench@1)");
     expect(problems).toContain("targets must be a non-empty list");
+    expect(checkBenchReport({ schema: "senet-lab/bench@2" })).toContain(
+      "schedule must list the timed bursts",
+    );
+    const dir = path.join(__dirname, "..", "..", "results", "bench");
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".json"));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      const r = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+      expect(checkBenchReport(r), f).toEqual([]);
+    }
   });
 });
