@@ -7,7 +7,13 @@
  */
 import type { LeakCheckResult } from "./leak-check.js";
 import { type TimingStats, timingStats } from "./measure.js";
-import type { BenchTarget, SkippedWorkload, Workload, WorkloadGroup } from "./plan.js";
+import {
+  type BenchTarget,
+  type SkippedWorkload,
+  WORKLOAD_GROUPS,
+  type Workload,
+  type WorkloadGroup,
+} from "./plan.js";
 import type { ServePrecision } from "./protocol.js";
 import { formatInterval, pairedRatios, type RatioInterval, tInterval } from "./stats.js";
 
@@ -419,7 +425,11 @@ export function buildTargets(
         status: "skipped" as const,
         reason: s.reason,
       })),
-    ].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+    ].sort(
+      (a, b) =>
+        WORKLOAD_GROUPS.indexOf(a.group) - WORKLOAD_GROUPS.indexOf(b.group) ||
+        order.indexOf(a.id) - order.indexOf(b.id),
+    );
     return {
       name: t.name,
       available: t.available,

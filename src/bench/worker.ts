@@ -87,6 +87,9 @@ export async function serve(
   lines: AsyncIterable<string>,
   reply: (r: ServeReply) => void,
 ): Promise<void> {
+  // Take the iterator before the first await: readline drops lines that arrive before its
+  // async iterator exists, and the driver may send "info" while the backend still loads.
+  const input = lines[Symbol.asyncIterator]();
   const prepared = new Map<string, Prepared>();
   let tensorsBefore = 0;
   let loaded: { detail?: string; threads?: number } | null = null;
@@ -98,7 +101,8 @@ export async function serve(
     loadError = message(err);
   }
   const log = (s: string) => process.stderr.write(`[bench ${backend}] ${s}\n`);
-  for await (const line of lines) {
+  for (let next = await input.next(); !next.done; next = await input.next()) {
+    const line = next.value;
     if (line.trim() === "") continue;
     const cmd = JSON.parse(line) as ServeCommand;
     try {

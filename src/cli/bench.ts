@@ -9,11 +9,12 @@ import { type CommandSpec, int, str } from "./command.js";
 export const benchCommand: CommandSpec = {
   name: "bench",
   summary:
-    "Train ResNet-20/SE/SGE (batch 64) and time ResNet-50/SE inference (batch 1) on every backend and in PyTorch; write results/bench/<date>.json.",
+    "Train ResNet-20/SE/SGE (batch 64, plus a batch sweep) and time ResNet-50/SE inference (batch 1) on every backend and in PyTorch (fp32 and autocast bf16), alternating round by round; print ratios with 95 % intervals; write results/bench/<date>.json.",
   flags: {
     quick: {
       type: "boolean",
-      description: "Fewer steps, under ~3 minutes; skips the pure-JS cpu backend.",
+      description:
+        "8 short rounds per group, cut to fit ~3 minutes (at least 2); skips the pure-JS cpu backend.",
     },
     json: { type: "boolean", description: "Print the result JSON instead of the table." },
     backends: {
@@ -31,7 +32,23 @@ export const benchCommand: CommandSpec = {
     steps: {
       type: "string",
       valueName: "N",
-      description: "Timed steps per workload (overrides the mode's default).",
+      description: "Timed steps per round of each workload (overrides the mode's default).",
+    },
+    rounds: {
+      type: "string",
+      valueName: "N",
+      description:
+        "Rounds per group (>= 2; default 12, --quick 8): more rounds, narrower intervals.",
+    },
+    sweep: {
+      type: "string",
+      valueName: "LIST",
+      description:
+        'Comma-separated batch sizes of the ResNet-20 training sweep (default 32,64,128,256; "none": off).',
+    },
+    "no-bf16": {
+      type: "boolean",
+      description: "Skip the second PyTorch peer (torch.autocast bfloat16).",
     },
     "leak-check": {
       type: "string",
@@ -63,6 +80,22 @@ export const benchCommand: CommandSpec = {
     if (flags["no-write"] === true) opts.outDir = null;
     else if (out !== undefined) opts.outDir = path.resolve(out);
     if (flags["no-torch"] === true) opts.torch = false;
+    const rounds = int(flags, "rounds", 2);
+    if (rounds !== undefined) opts.rounds = rounds;
+    const sweep = str(flags, "sweep");
+    if (sweep !== undefined) {
+      const parts = sweep.trim() === "none" ? [] : sweep.split(",").map((s) => s.trim());
+      opts.sweepBatches = parts.map((p) => {
+        const n = Number(p);
+        if (p === "" || !Number.isInteger(n) || n < 1) {
+          throw new ConfigError(
+            `--sweep: batch size ${quote(p)} is not an integer >= 1; allowed: comma-separated integers >= 1 (e.g. 32,64,128,256) or "none"`,
+          );
+        }
+        return n;
+      });
+    }
+    if (flags["no-bf16"] === true) opts.torchBf16 = false;
     const steps = int(flags, "steps");
     if (steps !== undefined) opts.steps = steps;
     const leak = int(flags, "leak-check", 2);

@@ -78,7 +78,12 @@ describe("runBench", () => {
     ] as const;
     for (const [group, ids] of groups) {
       for (const round of [0, 1]) {
-        for (const id of ids) for (const s of sides) expected.push(`${group} ${round} ${id} ${s}`);
+        for (const id of ids) {
+          for (const s of sides) {
+            // The batch sweep never runs on the pure-JS cpu backend (minutes per step at 256).
+            if (!(group === "sweep" && s === "cpu")) expected.push(`${group} ${round} ${id} ${s}`);
+          }
+        }
       }
     }
     expect(report.schedule.map((e) => `${e.group} ${e.round} ${e.id} ${e.target}`)).toEqual(
@@ -92,10 +97,10 @@ describe("runBench", () => {
       expect(t.workloads.map((w) => [w.id, w.status])).toEqual([
         ["train:resnet20", "ok"],
         ["train:se_resnet20", "ok"],
-        ["train:resnet20:b1", "ok"],
+        ["train:resnet20:b1", name === "cpu" ? "skipped" : "ok"],
         ["infer:resnet50", "ok"],
       ]);
-      for (const w of t.workloads) {
+      for (const w of t.workloads.filter((x) => x.status === "ok")) {
         expect(w.rounds).toHaveLength(2);
         expect(w.timing!.n).toBe(4);
         expect(w.numTensorsLeaked).toBe(0);
