@@ -15,7 +15,7 @@ import {
   type WorkloadGroup,
 } from "./plan.js";
 import type { ServePrecision } from "./protocol.js";
-import { formatInterval, pairedRatios, type RatioInterval, tInterval } from "./stats.js";
+import { formatInterval, pairedRatios, type RatioInterval, ratioInterval } from "./stats.js";
 
 /** Identifies the file format; bump on incompatible changes (2: rounds, intervals, peaks). */
 export const BENCH_SCHEMA = "senet-lab/bench@2";
@@ -63,11 +63,11 @@ export interface WorkloadReport {
   imagesPerSecond?: number;
   /** Median milliseconds per call over all timed steps: step time or latency (status ok only). */
   medianMs?: number;
-  /** Mean of the per-round images/s ratios to PyTorch fp32 (>1: faster); null without a peer. */
+  /** Geometric mean of the per-round images/s ratios to PyTorch fp32 (>1: faster); null without a peer. */
   speedVsPytorch?: number | null;
-  /** Mean of the per-round time ratios to PyTorch fp32 (<1: faster); the latency ratio. */
+  /** Geometric mean of the per-round time ratios to PyTorch fp32 (<1: faster); the latency ratio. */
   timeVsPytorch?: number | null;
-  /** Per-round images/s ratio to PyTorch fp32, paired by round: mean and 95 % t interval. */
+  /** Per-round images/s ratio to PyTorch fp32, paired by round: geometric mean and 95 % t interval (log scale). */
   vsPytorch?: RatioInterval | null;
   /** The same against PyTorch under autocast bf16 (the second peer). */
   vsPytorchBf16?: RatioInterval | null;
@@ -81,13 +81,13 @@ export interface WorkloadReport {
 
 /** SE / SGE cost relative to the plain network on the same target. */
 export interface Overheads {
-  /** Mean per-round time ratio se_X / X, first trained pair (the issue's target ≤ 1.10). */
+  /** Geometric mean of the per-round time ratios se_X / X, first trained pair (the issue's target ≤ 1.10). */
   seTrain: number | null;
-  /** Mean per-round time ratio sge_X / X, first trained pair. */
+  /** Geometric mean of the per-round time ratios sge_X / X, first trained pair. */
   sgeTrain: number | null;
-  /** Mean per-round latency ratio se_X / X, first inference pair. */
+  /** Geometric mean of the per-round latency ratios se_X / X, first inference pair. */
   seInfer: number | null;
-  /** Every attention/plain pair found: id of the attention workload → mean time ratio. */
+  /** Every attention/plain pair found: id of the attention workload → geometric mean time ratio. */
   all: Record<string, number>;
   /** The same pairs with their 95 % t intervals (pairs within one round of this target). */
   intervals: Record<string, RatioInterval>;
@@ -316,7 +316,7 @@ export interface RawTarget {
 const median = (xs: number[]) => timingStats(xs).medianMs;
 const perRound = (w: WorkloadReport): (number | null)[] => w.rounds ?? [];
 const inverse = (xs: (number | null)[]) => xs.map((v) => (v == null || v <= 0 ? null : 1 / v));
-const intervalOrNull = (xs: number[]) => (xs.length === 0 ? null : tInterval(xs));
+const intervalOrNull = (xs: number[]) => (xs.length === 0 ? null : ratioInterval(xs));
 
 function workloadReport(
   t: RawTarget,
@@ -464,7 +464,7 @@ export function buildTargets(
       const time = ref ? pairedRatios(inverse(perRound(w)), inverse(perRound(ref))) : [];
       w.vsPytorch = intervalOrNull(speed);
       w.speedVsPytorch = w.vsPytorch?.mean ?? null;
-      w.timeVsPytorch = time.length ? tInterval(time).mean : null;
+      w.timeVsPytorch = time.length ? ratioInterval(time).mean : null;
       const refB = bf16.get(w.id);
       w.vsPytorchBf16 = refB ? intervalOrNull(pairedRatios(perRound(w), perRound(refB))) : null;
     }
@@ -670,7 +670,7 @@ export function formatBenchTable(report: BenchReport): string {
   const out = [
     `senet-lab bench (${report.mode}) ${report.date} on ${report.machine.cpu}, ${report.machine.cores} cores, load ${report.machine.loadAverage.start.toFixed(1)}→${report.machine.loadAverage.end.toFixed(1)}`,
     `method: ${report.method.order}; rounds: ${rounds}; ${report.method.interval}`,
-    "train: median per-round images/s; infer: median latency; (×): mean per-round images/s ratio to PyTorch fp32",
+    "train: median per-round images/s; infer: median latency; (×): geometric mean of the per-round images/s ratios to PyTorch fp32",
     "",
     ...aligned(header, rows),
   ];
@@ -691,7 +691,7 @@ export function formatBenchTable(report: BenchReport): string {
   if (ratioLines.length) {
     out.push(
       "",
-      "images/s ratios (ours / peer, per round) and time overheads (attention / plain, per round), mean [95 % t interval]:",
+      "images/s ratios (ours / peer, per round) and time overheads (attention / plain, per round), geometric mean [95 % t interval on the log scale]:",
       ...ratioLines,
     );
   }

@@ -436,7 +436,7 @@ export async function runBench(
     method: {
       rounds: roundsRun,
       order: `persistent processes; per group, every round runs each workload on ${names.join(", ")} in turn (A B A B …), each a warm-up step and time-boxed timed steps`,
-      interval: `ratio = mean of per-round ratios (ours / peer, paired by round; overheads paired within a target's round), ${Math.round(BENCH_CONFIDENCE * 100)} % Student t interval over rounds`,
+      interval: `ratio = geometric mean of per-round ratios (ours / peer, paired by round; overheads paired within a target's round), ${Math.round(BENCH_CONFIDENCE * 100)} % Student t interval of the log ratios over rounds`,
       flops:
         "FLOP counted from src/complexity multiply-adds (convolutions and dense layers; attention elementwise work left out): training 3 × forward MACs × 2 FLOP per image, inference forward MACs × 2",
     },

@@ -1,9 +1,11 @@
 /**
  * The bench's interval statistics: paired per-round ratios (ours / peer, both measured in the
  * same round, adjacent in time, so machine drift hits both) and a Student t interval of their
- * mean. Why t and not a bootstrap: with the 6–12 rounds a run can afford, a percentile bootstrap
+ * mean on the log scale: the geometric mean of the per-round ratios, exp(mean(log r) ± t·s/√n).
+ * Why t and not a bootstrap: with the 6–12 rounds a run can afford, a percentile bootstrap
  * undercovers (its interval is too narrow at small n) and depends on a seed; the t interval is
- * deterministic, exact when per-round ratios are normal, and robust enough to mild skew at n ≥ 6.
+ * deterministic and exact when the log ratios are normal. Why logs: ratios are multiplicative, so
+ * ours/peer and peer/ours get reciprocal intervals, and a noisy run cannot give a negative end.
  */
 import { ConfigError, quote } from "../errors.js";
 import { mean, sampleStd, studentTTwoSidedP } from "../report/stats.js";
@@ -21,8 +23,13 @@ export interface RatioInterval {
   /** Confidence level of [lo, hi] (0.95). */
   level: number;
   /** How the interval is computed, so a reader of the JSON needs no source code. */
-  method: "t interval of per-round values";
+  method: IntervalMethod;
 }
+
+/** The two ways the bench computes an interval: plain values, or ratios on the log scale. */
+export type IntervalMethod =
+  | "t interval of per-round values"
+  | "t interval of per-round log ratios (geometric mean)";
 
 /** Confidence level of every interval the bench reports. */
 export const BENCH_CONFIDENCE = 0.95;
@@ -69,6 +76,35 @@ export function tInterval(values: readonly number[], level = BENCH_CONFIDENCE): 
   if (n < 2) return { mean: m, lo: Number.NaN, hi: Number.NaN, n, level, method };
   const half = (tQuantile(level, n - 1) * sampleStd(values)) / Math.sqrt(n);
   return { mean: m, lo: m - half, hi: m + half, n, level, method };
+}
+
+/**
+ * The interval of per-round ratios: the `level` t interval of their logarithms, mapped back
+ * (mean = geometric mean). Every ratio must be a finite number > 0.
+ */
+export function ratioInterval(ratios: readonly number[], level = BENCH_CONFIDENCE): RatioInterval {
+  if (!Array.isArray(ratios)) {
+    throw new ConfigError(`ratioInterval needs a list of ratios; got ${quote(ratios)}`);
+  }
+  for (const r of ratios) {
+    if (typeof r !== "number" || !Number.isFinite(r) || r <= 0) {
+      throw new ConfigError(
+        `ratioInterval: every ratio must be a finite number > 0; got ${quote(r)}`,
+      );
+    }
+  }
+  const log = tInterval(
+    ratios.map((r) => Math.log(r)),
+    level,
+  );
+  return {
+    mean: Math.exp(log.mean),
+    lo: Math.exp(log.lo),
+    hi: Math.exp(log.hi),
+    n: log.n,
+    level,
+    method: "t interval of per-round log ratios (geometric mean)",
+  };
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   judgeGoals,
   type RawTarget,
 } from "../../src/bench/report.js";
-import { tInterval } from "../../src/bench/stats.js";
+import { ratioInterval } from "../../src/bench/stats.js";
 import { presetConfig } from "../../src/models/index.js";
 
 function wl(kind: "train" | "infer", model: string, batch: number): Workload {
@@ -143,7 +143,7 @@ describe("bench report", () => {
     expect(onednn!.workloads[0]!.speedVsPytorch).toBeCloseTo(1.25, 9);
     expect(onednn!.workloads[0]!.timeVsPytorch).toBeCloseTo(0.8, 9);
     // SE overhead per round: 1.05, 1.05, 1.1.
-    const want = tInterval([84 / 80, 168 / 160, 88 / 80]);
+    const want = ratioInterval([84 / 80, 168 / 160, 88 / 80]);
     const got = onednn!.overheads.intervals["train:se_resnet20"]!;
     for (const k of ["mean", "lo", "hi"] as const) expect(got[k]).toBeCloseTo(want[k], 12);
     expect(onednn!.workloads[0]!.numTensorsLeaked).toBe(0);
@@ -164,7 +164,7 @@ describe("bench report", () => {
     const goals = judgeGoals(targets);
     const byWhat = (s: string) => goals.find((g) => g.what.includes(s))!;
     expect(byWhat("trains resnet20")).toMatchObject({ met: true, op: ">=" });
-    // Overhead [1.0, 1.13]-ish: the mean 1.067 is under 1.10 but the upper end is not.
+    // Overhead ≈ 1.066× [0.99, 1.14]: the mean is under 1.10 but the upper end is not.
     const oh = byWhat("SE training overhead");
     expect(oh.interval!.mean).toBeLessThan(1.1);
     expect(oh.interval!.hi).toBeGreaterThan(1.1);
