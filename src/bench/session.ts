@@ -106,9 +106,7 @@ export class MeasureProcess {
       this.pending = { resolve };
       if (timeoutMs !== null) {
         this.pending.timer = setTimeout(() => {
-          this.fail(
-            `${this.name}: no answer to ${cmd.cmd} within ${Math.round(timeoutMs / 1000)} s; killed`,
-          );
+          this.fail(`${this.name}: no answer to ${cmd.cmd} within ${timeoutMs / 1000} s; killed`);
           this.child.kill("SIGKILL");
         }, timeoutMs);
       }
