@@ -105,6 +105,16 @@ export const SWEEP_SKIP = {
 /** Seconds a whole --quick run may take before rounds are cut (at least 2 rounds per group). */
 export const QUICK_DEADLINE_SECONDS = 165;
 
+/**
+ * How --quick splits its time among the groups that run (normalised over those left): the
+ * training group, whose ratios and overheads the goals judge, gets half.
+ */
+export const QUICK_GROUP_SHARE: Record<WorkloadGroup, number> = {
+  train: 0.5,
+  sweep: 0.25,
+  infer: 0.25,
+};
+
 /** The batch sizes the sweep adds beside the training group's own batch (which it reuses). */
 export function sweepBatches(opts: BenchOptions): number[] {
   if (opts.trainModels.length === 0) return [];

@@ -23,6 +23,7 @@ import {
   MODE_ROUNDS,
   planWorkloads,
   QUICK_DEADLINE_SECONDS,
+  QUICK_GROUP_SHARE,
   TORCH_TARGETS,
   WORKLOAD_GROUPS,
   type Workload,
@@ -253,8 +254,11 @@ export async function runBench(
     sides.some((s) => s.raw.planned.some((w) => w.group === g)),
   );
   for (const [gi, group] of groups.entries()) {
+    const left = groups.slice(gi).reduce((s, g) => s + QUICK_GROUP_SHARE[g], 0);
     const groupDeadline =
-      deadline === null ? null : Date.now() + (deadline - Date.now()) / (groups.length - gi);
+      deadline === null
+        ? null
+        : Date.now() + (Math.max(0, deadline - Date.now()) * QUICK_GROUP_SHARE[group]) / left;
     const ids: string[] = [];
     for (const s of sides) {
       s.ready.clear();
