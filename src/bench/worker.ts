@@ -112,6 +112,9 @@ export async function serve(
             ? { ok: true, available: true, ...loaded }
             : { ok: true, available: false, reason: loadError ?? "not loaded" },
         );
+      } else if (cmd.cmd === "exit") {
+        reply({ ok: true, peakRssMiB: peakRssMiB() });
+        return;
       } else if (loaded === null) {
         reply({ ok: false, error: `${backend} unavailable: ${loadError}` });
       } else if (cmd.cmd === "prepare") {
@@ -168,9 +171,6 @@ export async function serve(
           s.dispose();
           model.dispose();
         }
-      } else if (cmd.cmd === "exit") {
-        reply({ ok: true, peakRssMiB: peakRssMiB() });
-        return;
       } else {
         reply({ ok: false, error: `unknown command ${JSON.stringify(cmd)}` });
       }
