@@ -214,6 +214,15 @@ def build(wl, precision="fp32"):
     def autocast():
         return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
 
+    if bf16:
+        # The peer must really compute in bf16: fail the workload (reported) if autocast did not
+        # reach the convolutions and the classifier.
+        model.eval()
+        with torch.no_grad(), autocast():
+            dt = model(x[:2]).dtype
+        if dt != torch.bfloat16:
+            raise RuntimeError(f"torch.autocast bf16 did not take effect: the logits are {dt}")
+
     if wl["kind"] == "train":
         model.train()
         y = torch.randint(0, cfg["numClasses"], (wl["batch"],))
