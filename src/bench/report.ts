@@ -163,8 +163,8 @@ export interface BenchGoal {
   target: BenchTarget;
   /** Workload id. */
   workload: string;
-  /** Which figure: images/s ratio to PyTorch fp32, or the SE/SGE time overhead. */
-  measure: "vsPytorch" | "overhead";
+  /** Which figure: images/s ratio to PyTorch fp32 or to PyTorch under bf16 autocast, or the SE/SGE time overhead. */
+  measure: "vsPytorch" | "vsPytorchBf16" | "overhead";
   /** ">=": met when the interval's lower end ≥ value; "<=": when its upper end ≤ value. */
   op: ">=" | "<=";
   /** The bound. */
@@ -185,19 +185,19 @@ export interface GoalReport extends BenchGoal {
  * only when the interval's conservative end clears it, never on the mean.
  */
 export const BENCH_GOALS: readonly BenchGoal[] = [
-  ...["resnet20", "se_resnet20", "sge_resnet20"].map((m) => ({
-    what: `onednn trains ${m} at least as fast as PyTorch`,
-    target: "onednn" as const,
-    workload: `train:${m}`,
-    measure: "vsPytorch" as const,
-    op: ">=" as const,
-    value: 1,
-  })),
   {
-    what: "onednn SE-ResNet-50 inference at least as fast as PyTorch",
+    what: "onednn trains SE-ResNet-20 at least 1.5× as fast as PyTorch fp32 (issue 15's floor; its goal is 2.0×)",
     target: "onednn",
-    workload: "infer:se_resnet50",
+    workload: "train:se_resnet20",
     measure: "vsPytorch",
+    op: ">=",
+    value: 1.5,
+  },
+  {
+    what: "onednn trains SE-ResNet-20 at least as fast as PyTorch under bf16 autocast",
+    target: "onednn",
+    workload: "train:se_resnet20",
+    measure: "vsPytorchBf16",
     op: ">=",
     value: 1,
   },
@@ -208,6 +208,23 @@ export const BENCH_GOALS: readonly BenchGoal[] = [
     measure: "overhead",
     op: "<=",
     value: 1.1,
+  },
+  {
+    what: "onednn SGE training overhead at most 1.25×",
+    target: "onednn",
+    workload: "train:sge_resnet20",
+    measure: "overhead",
+    op: "<=",
+    value: 1.25,
+  },
+  {
+    // Latency at most 0.6× PyTorch's is throughput at least 1 / 0.6 of it (batch 1: one image a call).
+    what: "onednn ResNet-50 batch-1 inference latency at most 0.6× PyTorch's (throughput ≥ 1.667×)",
+    target: "onednn",
+    workload: "infer:resnet50",
+    measure: "vsPytorch",
+    op: ">=",
+    value: 1 / 0.6,
   },
 ];
 
@@ -481,7 +498,7 @@ export function judgeGoals(
     const t = targets.find((x) => x.name === g.target);
     const w = t?.workloads.find((x) => x.id === g.workload);
     const interval =
-      (g.measure === "vsPytorch" ? w?.vsPytorch : t?.overheads.intervals[g.workload]) ?? null;
+      (g.measure === "overhead" ? t?.overheads.intervals[g.workload] : w?.[g.measure]) ?? null;
     const end = interval ? (g.op === ">=" ? interval.lo : interval.hi) : Number.NaN;
     const met =
       !interval || !Number.isFinite(end) ? null : g.op === ">=" ? end >= g.value : end <= g.value;

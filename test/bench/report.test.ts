@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { timingStats } from "../../src/bench/measure.js";
 import type { Workload } from "../../src/bench/plan.js";
 import {
+  BENCH_GOALS,
   buildTargets,
   checkBenchReport,
   judgeGoals,
@@ -161,15 +162,37 @@ describe("bench report", () => {
     expect(wasm!.workloads[2]!.timeVsPytorch).toBeCloseTo(0.5, 9);
     expect(cpu!.workloads.every((w) => w.status === "skipped")).toBe(true);
 
-    const goals = judgeGoals(targets);
+    const goals = judgeGoals(targets, [
+      ...BENCH_GOALS,
+      {
+        what: "trains resnet20 at least as fast as PyTorch",
+        target: "onednn",
+        workload: "train:resnet20",
+        measure: "vsPytorch",
+        op: ">=",
+        value: 1,
+      },
+      {
+        what: "trains resnet20 at least as fast as PyTorch bf16",
+        target: "onednn",
+        workload: "train:resnet20",
+        measure: "vsPytorchBf16",
+        op: ">=",
+        value: 1,
+      },
+    ]);
     const byWhat = (s: string) => goals.find((g) => g.what.includes(s))!;
-    expect(byWhat("trains resnet20")).toMatchObject({ met: true, op: ">=" });
+    expect(byWhat("trains resnet20 at least as fast as PyTorch")).toMatchObject({
+      met: true,
+      op: ">=",
+    });
+    expect(byWhat("as fast as PyTorch bf16")).toMatchObject({ met: false }); // 0.625×
     // Overhead ≈ 1.066× [0.99, 1.14]: the mean is under 1.10 but the upper end is not.
     const oh = byWhat("SE training overhead");
     expect(oh.interval!.mean).toBeLessThan(1.1);
     expect(oh.interval!.hi).toBeGreaterThan(1.1);
     expect(oh.met).toBe(false);
-    expect(byWhat("SE-ResNet-50").met).toBeNull();
+    expect(byWhat("SGE training overhead").met).toBeNull(); // no SGE workload in this run
   });
 
   it("checkBenchReport names what is missing and still reads the committed schema-1 files", () => {
