@@ -157,26 +157,54 @@ export async function decodeImage(file: string): Promise<RgbImage> {
       cause: err,
     });
   }
+  const failed = (why: string, cause?: unknown): DatasetError =>
+    new DatasetError(
+      `cannot decode image ${quote(file)} (${bytes.length} bytes; JPEG, PNG, WebP, TIFF are read): ${why}`,
+      { cause },
+    );
+  let decoded: { data: Buffer; info: { channels: number; width: number; height: number } };
   try {
-    const { data, info } = await sharp(bytes, { failOn: "error" })
+    decoded = await sharp(bytes, { failOn: "error" })
       .removeAlpha()
       .toColourspace("srgb")
       .raw({ depth: "uchar" })
       .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) {
-      throw new Error(`decoded to ${info.channels} channels, expected 3`);
-    }
-    return {
-      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      width: info.width,
-      height: info.height,
-    };
   } catch (err) {
-    throw new DatasetError(
-      `cannot decode image ${quote(file)} (${bytes.length} bytes; JPEG, PNG, WebP, TIFF, GIF are read): ${(err as Error).message}`,
-      { cause: err },
-    );
+    throw failed((err as Error).message, err);
   }
+  const { data, info } = decoded;
+  if (info.channels !== 3) throw failed(`decoded to ${info.channels} channels, expected 3`);
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+  };
+}
+
+/**
+ * Reads the header of every file (format, size; no pixels) with a few files in flight, so a
+ * broken or mislabelled file fails before a long evaluation starts: DatasetError naming the first.
+ */
+export async function verifyImages(files: readonly string[], inFlight = 8): Promise<void> {
+  const sharp = await loadSharp();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const file = files[next++]!;
+      let m: { width?: number; height?: number };
+      try {
+        m = await sharp(file).metadata();
+      } catch (err) {
+        throw new DatasetError(`cannot read image ${quote(file)}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      if (!m.width || !m.height) {
+        throw new DatasetError(`cannot read image ${quote(file)}: no image size in its header`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, files.length) }, worker));
 }
 
 /** PIL's kernels: support radius (before scaling) and weight function. */
@@ -253,7 +281,7 @@ function computeTaps(inSize: number, outSize: number, kind: Interpolation): Taps
 /** PIL's clip8: shift out the fixed-point bits and clamp to [0, 255]. */
 function clip8(acc: number): number {
   const v = Math.floor(acc / (1 << PRECISION_BITS));
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return Math.min(255, Math.max(0, v));
 }
 
 /**
