@@ -128,14 +128,15 @@ function readNames(file: string, what: string): string[] {
   return names;
 }
 
-/** Files under `dir`, recursively, sorted as torchvision's sorted(os.walk) + sorted(fnames). */
+/**
+ * Files under `dir`, recursively, in torchvision's order: `sorted(os.walk(dir))` sorts the
+ * folders by their full path (so "a b/" comes before "a/c/"), then each folder's files sorted.
+ */
 function walk(dir: string): string[] {
-  const out: string[] = [];
+  const folders: { dir: string; files: string[] }[] = [];
   const visit = (d: string): void => {
-    const entries = fs.readdirSync(d, { withFileTypes: true });
     const files: string[] = [];
-    const dirs: string[] = [];
-    for (const e of entries) {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const full = path.join(d, e.name);
       let isDir = e.isDirectory();
       let isFile = e.isFile();
@@ -144,14 +145,14 @@ function walk(dir: string): string[] {
         isDir = st?.isDirectory() ?? false;
         isFile = st?.isFile() ?? false;
       }
-      if (isDir) dirs.push(e.name);
+      if (isDir) visit(full);
       else if (isFile) files.push(e.name);
     }
-    for (const f of files.sort(byCodePoint)) out.push(path.join(d, f));
-    for (const sub of dirs.sort(byCodePoint)) visit(path.join(d, sub));
+    folders.push({ dir: d, files: files.sort(byCodePoint) });
   };
   visit(dir);
-  return out;
+  folders.sort((a, b) => byCodePoint(a.dir, b.dir));
+  return folders.flatMap((f) => f.files.map((name) => path.join(f.dir, name)));
 }
 
 /** Refuses files torchvision would read as images but sharp cannot, naming a few. */
