@@ -76,6 +76,8 @@ export async function loadEvalModel(
   const st = fs.statSync(weights, { throwIfNoEntry: false });
   if (!st) throw new ConfigError(`weights ${quote(weights)} do not exist`);
   if (!st.isDirectory()) {
+    // Integration point: src/pretrained's loadPretrained(name, weights, { layout, numClasses,
+    // inputShape }) becomes a branch here for .pth / .safetensors; the CLI needs no change.
     const kind = FOREIGN[path.extname(weights).toLowerCase()];
     throw new ConfigError(
       `weights ${quote(weights)} is ${kind ?? "a file"}; only senet-lab model folders load today (a folder with ${MODEL_JSON} + weights.bin, written by saveModel or a training run's model/); converting PyTorch / timm checkpoints (.pth, .safetensors) is not here yet`,
