@@ -2,11 +2,13 @@
  * The evaluation preprocessing against torchvision 0.14 + PIL 9.4 (Debian) on the same files:
  * test/fixtures/preprocess, written by scripts/fixtures/gen_preprocess_fixtures.py. Decoding is
  * sharp's (libvips), resampling is our PIL-compatible resizer; on these 7 images × 3 cases the
- * crops are byte-identical to torchvision's (max abs error 0 on the normalised tensors). The
+ * crops are byte-identical to torchvision's (max abs error 0 on the normalised tensors), and so
+ * are the 224-px crops at the real ImageNet settings (compared by SHA-256). The
  * tolerance below allows ±1 grey level on 0.5 % of values (a JPEG decoder build differing in its
  * IDCT rounding), i.e. max abs ≤ 1/255/0.224 ≈ 0.0176 and mean abs ≤ 1e-4 in normalised units;
  * libvips's own resize measured max 1.23, mean 0.031 here, so the bound separates the two.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -41,8 +43,17 @@ interface FixtureCase {
   scaleSize: number;
   outputs: { image: string; file: string; resized: [number, number]; probes: Probe[] }[];
 }
+interface HashedCase {
+  name: string;
+  imgSize: number;
+  cropPct: number;
+  interpolation: "bilinear" | "bicubic";
+  scaleSize: number;
+  outputs: { image: string; sha256: string; channelSums: number[] }[];
+}
 const META = JSON.parse(fs.readFileSync(path.join(DIR, "cases.json"), "utf8")) as {
   cases: FixtureCase[];
+  hashedCases: HashedCase[];
   images: { file: string; width: number; height: number; mode: string }[];
 };
 
@@ -105,6 +116,33 @@ describe("parity with torchvision's eval transform (committed fixtures)", () => 
       }
       // README "Evaluation" quotes these: 0 and 0 with Debian's PIL 9.4 / libjpeg-turbo.
       console.log(`${c.name}: max abs ${worst}, mean abs ${(sum / n).toExponential(2)}`);
+    });
+  }
+});
+
+describe("parity at the real ImageNet settings (224-px crops, hashed)", () => {
+  for (const c of META.hashedCases) {
+    it(`${c.name}: Resize(${c.scaleSize}) + CenterCrop(${c.imgSize}), ${c.interpolation}: byte-identical`, async () => {
+      const p = resolvePreprocess({
+        imgSize: c.imgSize,
+        cropPct: c.cropPct,
+        interpolation: c.interpolation,
+      });
+      expect(p.scaleSize).toBe(c.scaleSize);
+      for (const o of c.outputs) {
+        const crop = evalCrop(await decodeImage(path.join(DIR, o.image)), p);
+        const sums = [0, 0, 0];
+        crop.forEach((v, i) => {
+          sums[i % 3]! += v;
+        });
+        // Channel sums first: a mismatch there says how far off (in grey levels per pixel).
+        const n = c.imgSize * c.imgSize;
+        expect(
+          sums.map((s, ch) => (s - o.channelSums[ch]!) / n),
+          o.image,
+        ).toEqual([0, 0, 0]);
+        expect(createHash("sha256").update(crop).digest("hex"), o.image).toBe(o.sha256);
+      }
     });
   }
 });
