@@ -269,6 +269,16 @@ describe("senet-lab eval", () => {
     }
   });
 
+  it("--verify reads every header first: a broken file fails before the model runs", () => {
+    const broken = path.join(tmp, "broken");
+    fs.cpSync(path.join(tmp, "data"), broken, { recursive: true });
+    fs.writeFileSync(path.join(broken, "dog", "2.jpg"), "truncated");
+    const r = cli("resnet20", "--weights", path.join(tmp, "model"), "--data", broken, "--verify");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read image ".*dog\/2\.jpg"/);
+    expect(r.stderr).not.toMatch(/evaluated|eval \[/);
+  });
+
   it("refuses PyTorch checkpoints with what to use instead", () => {
     const pth = path.join(tmp, "resnet50.pth");
     fs.writeFileSync(pth, "PK");
