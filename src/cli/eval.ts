@@ -5,7 +5,7 @@
  * (`--json`: one object). Every flag is checked, the folder listed and the labels read before
  * the model is loaded or an image decoded. The work is in src/eval and src/data/image-folder.ts.
  */
-import { ConfigError, quote } from "../errors.js";
+import { ConfigError, oneOf, quote } from "../errors.js";
 import { type CommandSpec, type FlagValues, int, str } from "./command.js";
 
 /** The eval command's flags (shared with its tests, which check every one has help). */
@@ -149,12 +149,12 @@ export const evalCommand: CommandSpec = {
     const { INTERPOLATIONS, resolvePreprocess, verifyImages } = await import(
       "../data/preprocess.js"
     );
-    const { oneOf } = await import("../errors.js");
     const interpolation =
       interpRaw === undefined ? undefined : oneOf("--interpolation", interpRaw, INTERPOLATIONS);
+    const crop = cropPct(flags);
     const preprocess = {
       ...(imgSize !== undefined ? { imgSize } : {}),
-      ...(cropPct(flags) !== undefined ? { cropPct: cropPct(flags)! } : {}),
+      ...(crop !== undefined ? { cropPct: crop } : {}),
       ...(interpolation !== undefined ? { interpolation } : {}),
     };
     resolvePreprocess(preprocess); // flag values checked before anything is read
