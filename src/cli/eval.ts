@@ -80,10 +80,10 @@ export const EVAL_FLAGS: NonNullable<CommandSpec["flags"]> = {
     description:
       "Resampling kernel of the resize (default bilinear, torchvision's; most timm models use bicubic).",
   },
-  verify: {
+  "skip-verify": {
     type: "boolean",
     description:
-      "Read every image's header before starting, so a broken file fails first, not hours in.",
+      "Skip reading every image's header before the model loads (about 0.5 ms a file; it makes a broken file fail first, not hours in).",
   },
   json: {
     type: "boolean",
@@ -169,11 +169,13 @@ export const evalCommand: CommandSpec = {
       ...(classes !== undefined ? { classes } : {}),
     });
     for (const note of data.notes) process.stderr.write(`senet-lab eval: note: ${note}\n`);
-    if (flags.verify === true) {
+    if (flags["skip-verify"] !== true) {
       const { spreadIndices } = await import("../eval/evaluate.js");
-      await verifyImages(
-        spreadIndices(data.entries.length, limit).map((i) => data.entries[i]!.file),
-      );
+      const files = spreadIndices(data.entries.length, limit).map((i) => data.entries[i]!.file);
+      if (files.length > 2000) {
+        process.stderr.write(`senet-lab eval: checking ${files.length} image headers\n`);
+      }
+      await verifyImages(files);
     }
 
     const { initBackend } = await import("../backend/index.js");

@@ -269,14 +269,27 @@ describe("senet-lab eval", () => {
     }
   });
 
-  it("--verify reads every header first: a broken file fails before the model runs", () => {
+  it("every header is read first: a broken file fails before the model runs", () => {
     const broken = path.join(tmp, "broken");
     fs.cpSync(path.join(tmp, "data"), broken, { recursive: true });
     fs.writeFileSync(path.join(broken, "dog", "2.jpg"), "truncated");
-    const r = cli("resnet20", "--weights", path.join(tmp, "model"), "--data", broken, "--verify");
+    const r = cli("resnet20", "--weights", path.join(tmp, "model"), "--data", broken);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot read image ".*dog\/2\.jpg"/);
     expect(r.stderr).not.toMatch(/evaluated|eval \[/);
+    // --skip-verify: the same file fails when its batch is decoded, still named.
+    const late = cli(
+      "resnet20",
+      "--weights",
+      path.join(tmp, "model"),
+      "--data",
+      broken,
+      "--skip-verify",
+      "--batch",
+      "2",
+    );
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(/eval \[.*\n(.|\n)*cannot decode image ".*dog\/2\.jpg"/);
   });
 
   it("refuses PyTorch checkpoints with what to use instead", () => {
