@@ -1,4 +1,4 @@
-/** Datasets: names, loaders, splits and batch streaming (see dataset.ts). */
+/** Datasets: names, loaders, splits and batch streaming (see dataset.ts); image folders and the ImageNet eval transform. */
 export * from "./batches.js";
 export * from "./cifar.js";
 export * from "./counts.js";
