@@ -213,6 +213,7 @@ export const evalCommand: CommandSpec = {
       total: result.total,
       top1: result.top1,
       top5: result.top5,
+      topK: result.topK,
       correct1: result.correct1,
       correct5: result.correct5,
       seconds: result.seconds,
@@ -242,7 +243,7 @@ export const evalCommand: CommandSpec = {
       `data        ${data.root} (${data.layout}, ${data.numClasses} classes; ${result.n} of ${result.total} images)`,
       `preprocess  resize shorter side to ${p.scaleSize} (${p.interpolation}), centre crop ${p.imgSize}, ImageNet mean/std`,
       `top-1       ${pct(result.top1)} (${result.correct1}/${result.n})`,
-      `top-5       ${pct(result.top5)} (${result.correct5}/${result.n})`,
+      `top-5       ${pct(result.top5)} (${result.correct5}/${result.n})${result.topK < 5 ? ` (top-${result.topK}: the model has ${result.topK} classes)` : ""}`,
       `throughput  ${result.imagesPerSec.toFixed(1)} images/s end to end (${result.seconds.toFixed(2)} s; batch ${batchSize}, backend ${backend.name})`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);

@@ -54,6 +54,8 @@ export interface EvalResult {
   top1: number;
   /** Fraction whose true class is among the five highest (k = classes when fewer than 5). */
   top5: number;
+  /** k of the top-5 score: 5, or the model's classes when it has fewer. */
+  topK: number;
   /** Top-1 hits. */
   correct1: number;
   /** Top-5 hits. */
@@ -215,6 +217,7 @@ export async function evaluateClassifier(
   return {
     top1: correct1 / n,
     top5: correct5 / n,
+    topK: k5,
     correct1,
     correct5,
     n,

@@ -168,7 +168,7 @@ describe("senet-lab eval", () => {
       /^preprocess {2}resize shorter side to 36 \(bilinear\), centre crop 32/m,
     );
     expect(r.stdout).toMatch(/^top-1 {7}\d+\.\d\d % \(\d+\/6\)$/m);
-    expect(r.stdout).toMatch(/^top-5 {7}100\.00 % \(6\/6\)$/m);
+    expect(r.stdout).toMatch(/^top-5 {7}100\.00 % \(6\/6\) \(top-3: the model has 3 classes\)$/m);
     expect(r.stdout).toMatch(/^throughput {2}\d+\.\d images\/s end to end/m);
     const full = cli(
       "resnet20",
