@@ -80,6 +80,17 @@ export const EVAL_FLAGS: NonNullable<CommandSpec["flags"]> = {
     description:
       "Resampling kernel of the resize (default bilinear, torchvision's; most timm models use bicubic).",
   },
+  mean: {
+    type: "string",
+    valueName: "R,G,B",
+    description:
+      "Per-channel mean in [0, 1] subtracted after scaling (default ImageNet 0.485,0.456,0.406; some timm models use 0.5,0.5,0.5).",
+  },
+  std: {
+    type: "string",
+    valueName: "R,G,B",
+    description: "Per-channel std divided by (default ImageNet 0.229,0.224,0.225).",
+  },
   "skip-verify": {
     type: "boolean",
     description:
@@ -100,6 +111,20 @@ function cropPct(flags: FlagValues): number | undefined {
     throw new ConfigError(`--crop-pct must be a number in (0, 1] (e.g. 0.875); got ${quote(v)}`);
   }
   return x;
+}
+
+/** Parses --mean / --std: three comma-separated numbers, naming the flag and value on error. */
+function triple(flags: FlagValues, name: string): [number, number, number] | undefined {
+  const v = str(flags, name);
+  if (v === undefined) return undefined;
+  const parts = v.split(",").map((x) => x.trim());
+  const nums = parts.map(Number);
+  if (parts.length !== 3 || parts.some((x) => x === "") || !nums.every(Number.isFinite)) {
+    throw new ConfigError(
+      `--${name} takes three numbers R,G,B (e.g. 0.5,0.5,0.5); got ${quote(v)}`,
+    );
+  }
+  return nums as [number, number, number];
 }
 
 /** The eval command. */
@@ -152,7 +177,11 @@ export const evalCommand: CommandSpec = {
     const interpolation =
       interpRaw === undefined ? undefined : oneOf("--interpolation", interpRaw, INTERPOLATIONS);
     const crop = cropPct(flags);
+    const mean = triple(flags, "mean");
+    const std = triple(flags, "std");
     const preprocess = {
+      ...(mean !== undefined ? { mean } : {}),
+      ...(std !== undefined ? { std } : {}),
       ...(imgSize !== undefined ? { imgSize } : {}),
       ...(crop !== undefined ? { cropPct: crop } : {}),
       ...(interpolation !== undefined ? { interpolation } : {}),
@@ -241,7 +270,7 @@ export const evalCommand: CommandSpec = {
     const lines = [
       `model       ${name}${randomInit ? " (RANDOM-INIT weights: chance accuracy, smoke check only)" : ` (${loaded.source})`}`,
       `data        ${data.root} (${data.layout}, ${data.numClasses} classes; ${result.n} of ${result.total} images)`,
-      `preprocess  resize shorter side to ${p.scaleSize} (${p.interpolation}), centre crop ${p.imgSize}, ImageNet mean/std`,
+      `preprocess  resize shorter side to ${p.scaleSize} (${p.interpolation}), centre crop ${p.imgSize}, mean ${p.mean.join(",")} std ${p.std.join(",")}`,
       `top-1       ${pct(result.top1)} (${result.correct1}/${result.n})`,
       `top-5       ${pct(result.top5)} (${result.correct5}/${result.n})${result.topK < 5 ? ` (top-${result.topK}: the model has ${result.topK} classes)` : ""}`,
       `throughput  ${result.imagesPerSec.toFixed(1)} images/s end to end (${result.seconds.toFixed(2)} s; batch ${batchSize}, backend ${backend.name})`,

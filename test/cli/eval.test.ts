@@ -165,7 +165,7 @@ describe("senet-lab eval", () => {
     expect(r.stdout).toMatch(/^model {7}resnet20 \(.*model\)$/m);
     expect(r.stdout).toMatch(/^data .*\(ilsvrc2012-val, 3 classes; 6 of 12 images\)$/m);
     expect(r.stdout).toMatch(
-      /^preprocess {2}resize shorter side to 36 \(bilinear\), centre crop 32/m,
+      /^preprocess {2}resize shorter side to 36 \(bilinear\), centre crop 32, mean 0.485,0.456,0.406 std 0.229,0.224,0.225$/m,
     );
     expect(r.stdout).toMatch(/^top-1 {7}\d+\.\d\d % \(\d+\/6\)$/m);
     expect(r.stdout).toMatch(/^top-5 {7}100\.00 % \(6\/6\) \(top-3: the model has 3 classes\)$/m);
@@ -185,7 +185,7 @@ describe("senet-lab eval", () => {
     expect(JSON.parse(full.stdout).correct1).toBe((await expected(0.875, "bilinear")).correct1);
   });
 
-  it("--random-init is labelled as such", () => {
+  it("--random-init is labelled as such; --mean / --std apply", () => {
     const r = cli(
       "resnet20",
       "--random-init",
@@ -193,8 +193,13 @@ describe("senet-lab eval", () => {
       "32",
       "--data",
       path.join(tmp, "data"),
+      "--mean",
+      "0.5,0.5,0.5",
+      "--std",
+      "0.5, 0.25, 0.5",
     );
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/centre crop 32, mean 0.5,0.5,0.5 std 0.5,0.25,0.5$/m);
     expect(r.stdout).toMatch(/RANDOM-INIT weights: chance accuracy, smoke check only/);
     expect(r.stderr).toMatch(/note: random-init/);
   });
@@ -223,6 +228,14 @@ describe("senet-lab eval", () => {
       [
         ["resnet20", "--weights", weights, "--data", data, "--interpolation", "nearest"],
         /--interpolation must be one of "bilinear", "bicubic"; got "nearest"/,
+      ],
+      [
+        ["resnet20", "--weights", weights, "--data", data, "--mean", "0.5,0.5"],
+        /--mean takes three numbers R,G,B .*got "0.5,0.5"/,
+      ],
+      [
+        ["resnet20", "--weights", weights, "--data", data, "--std", "0.5,0,0.5"],
+        /std must be 3 finite numbers > 0/,
       ],
       [
         ["resnet20", "--weights", weights, "--data", data, "--batch", "0"],
