@@ -2,8 +2,8 @@
  * senet-lab: Squeeze-and-Excitation and Spatial Group-wise Enhance for TensorFlow.js.
  * The package root is the curated public API: what notebooks and users call, listed by name
  * (README "Library API"; test/api/surface.test.ts pins the list). A module's complete index,
- * internals included, is its subpath: senet-lab/backend, /bench, /data, /models, /report,
- * /sweep, /train (package.json "exports"). One group per module (biome keeps them in module
+ * internals included, is its subpath: senet-lab/backend, /bench, /data, /models, /pretrained,
+ * /report, /sweep, /train (package.json "exports"). One group per module (biome keeps them in module
  * order), one name per line, sorted.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -122,6 +122,18 @@ export {
   type RawModelConfig,
   resolveModelConfig,
 } from "./models/index.js";
+// Pretrained weights: PyTorch checkpoints (safetensors, .pth) in and out, under torchvision / timm / Caffe SENet / PytorchInsight key names.
+export {
+  type ExportPretrainedOptions,
+  exportPretrained,
+  LAYOUT_NAMES,
+  type LayoutName,
+  type LoadPretrainedOptions,
+  loadPretrained,
+  type PretrainedModel,
+  WeightFileError,
+  WeightMismatchError,
+} from "./pretrained/index.js";
 // Report: statistics and power (Welch, MDE), tables over seeds (danfojs), Plotly charts.
 export {
   addPaperColumn,

@@ -91,6 +91,14 @@ export const SYSTEM_PIECES: SystemPiece[] = [
     without: "the benchmark has no PyTorch column and test fixtures cannot be regenerated",
   },
   {
+    id: "torchvision",
+    what: "torchvision under /usr/bin/python3 (reference networks for pretrained-weight parity)",
+    apt: ["python3-torchvision"],
+    check: () => pythonHas(["torchvision"]),
+    without:
+      "the full-size pretrained-weight parity checks (test/pretrained/live.test.ts) skip and test/fixtures/pretrained cannot be regenerated",
+  },
+  {
     id: "reference-stats",
     what: "SciPy, mpmath and statsmodels under /usr/bin/python3 (statistics reference values)",
     apt: ["python3-scipy", "python3-mpmath", "python3-statsmodels"],

@@ -8,23 +8,23 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { buildSync } from "esbuild";
 import { PROJECT_ROOT } from "./fs.js";
 
 /**
- * The folders whose files decide a run's numbers: the training loop, the models and layers, the
- * data pipeline, the backends (kernels and gradients) and the native addon's sources. Sweep
- * orchestration, reports and notebooks are left out: they move runs around, not numbers.
+ * The modules a run's numbers come from: the training loop (`runExperiment`) and the backend
+ * loader. Their static import graph (the models and layers, the data pipeline, the kernels and
+ * gradients, and what those import) is the training code; sweep orchestration, reports,
+ * notebooks, downloads and weight import are outside it unless training imports them, so editing
+ * them does not orphan finished runs.
  */
-export const TRAINING_CODE_PATHS = [
-  "src/train",
-  "src/models",
-  "src/layers",
-  "src/ops",
-  "src/data",
-  "src/backend",
-  "native/src",
-  "native/binding.gyp",
-] as const;
+export const TRAINING_ENTRY_POINTS = ["src/train/run.ts", "src/backend/index.ts"] as const;
+
+/** The native addon's sources (compiled, not imported, so no import graph reaches them). */
+const NATIVE_SOURCES = ["native/src", "native/binding.gyp"] as const;
+
+/** Installed package scopes whose versions decide the numbers (tfjs and its backends' kernels). */
+const VERSIONED_SCOPES = ["@tensorflow"] as const;
 
 function listFiles(root: string, rel: string, out: string[]): void {
   const abs = path.join(root, rel);
@@ -39,23 +39,69 @@ function listFiles(root: string, rel: string, out: string[]): void {
   }
 }
 
+const filesCache = new Map<string, string[]>();
+
+/**
+ * Every project file the training code consists of under `root`, sorted: the static import graph
+ * of TRAINING_ENTRY_POINTS (esbuild's resolver, the one tsx runs them with; packages left out:
+ * their versions are hashed instead) plus the native sources. Computed once per process and root
+ * (about 0.2 s).
+ */
+export function trainingCodeFiles(root: string = PROJECT_ROOT): string[] {
+  const hit = filesCache.get(root);
+  if (hit) return hit;
+  const result = buildSync({
+    absWorkingDir: root,
+    entryPoints: [...TRAINING_ENTRY_POINTS],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    outdir: "code-hash-out", // never written (write: false); esbuild wants one for two entries
+    logLevel: "silent",
+  });
+  const files = Object.keys(result.metafile.inputs).map((f) => f.split(path.sep).join("/"));
+  for (const p of NATIVE_SOURCES) listFiles(root, p, files);
+  const sorted = [...new Set(files)].sort();
+  filesCache.set(root, sorted);
+  return sorted;
+}
+
+/** `name@version` of every installed package in VERSIONED_SCOPES under `root`, sorted. */
+function packageVersions(root: string): string[] {
+  const out: string[] = [];
+  for (const scope of VERSIONED_SCOPES) {
+    const dir = path.join(root, "node_modules", scope);
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir).sort()) {
+      const manifest = path.join(dir, name, "package.json");
+      if (!fs.existsSync(manifest)) continue;
+      const { version } = JSON.parse(fs.readFileSync(manifest, "utf8")) as { version?: string };
+      out.push(`${scope}/${name}@${version ?? "?"}`);
+    }
+  }
+  return out;
+}
+
 const cache = new Map<string, string>();
 
 /**
- * sha256 (hex) over every file of TRAINING_CODE_PATHS under `root` (default: this checkout), by
- * sorted relative path and content. Computed once per process and root.
+ * sha256 (hex) over the training code under `root` (default: this checkout): every file of
+ * trainingCodeFiles by relative path and content, then the tfjs package versions installed.
+ * Computed once per process and root.
  */
 export function trainingCodeHash(root: string = PROJECT_ROOT): string {
   const hit = cache.get(root);
   if (hit) return hit;
-  const files: string[] = [];
-  for (const p of TRAINING_CODE_PATHS) listFiles(root, p, files);
   const h = createHash("sha256");
-  for (const f of files) {
+  for (const f of trainingCodeFiles(root)) {
     h.update(`${f}\0`);
     h.update(fs.readFileSync(path.join(root, f)));
     h.update("\0");
   }
+  for (const v of packageVersions(root)) h.update(`${v}\0`);
   const hex = h.digest("hex");
   cache.set(root, hex);
   return hex;
@@ -137,7 +183,7 @@ export function describeCode(root: string = PROJECT_ROOT): CodeInfo {
         stdio: ["ignore", "pipe", "ignore"],
       }).trim();
     commit = git(["rev-parse", "HEAD"]) || null;
-    dirty = git(["status", "--porcelain", "--", ...TRAINING_CODE_PATHS]) !== "";
+    dirty = git(["status", "--porcelain", "--", ...trainingCodeFiles(root)]) !== "";
   } catch {
     // Not a git checkout (an npm install of the package): the code hash still identifies it.
   }
