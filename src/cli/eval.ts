@@ -5,16 +5,30 @@
  * (`--json`: one object). Every flag is checked, the folder listed and the labels read before
  * the model is loaded or an image decoded. The work is in src/eval and src/data/image-folder.ts.
  */
+import fs from "node:fs";
 import { ConfigError, oneOf, quote } from "../errors.js";
-import { type CommandSpec, type FlagValues, int, str } from "./command.js";
+import { type CommandSpec, type FlagValues, int, list, str } from "./command.js";
 
 /** The eval command's flags (shared with its tests, which check every one has help). */
 export const EVAL_FLAGS: NonNullable<CommandSpec["flags"]> = {
   weights: {
     type: "string",
-    valueName: "DIR",
+    valueName: "PATH",
     description:
-      "The weights: a senet-lab model folder (model.json + weights.bin) or a training run folder holding model/.",
+      "The weights: a senet-lab model folder (or a run folder holding model/), or a PyTorch / timm file (.safetensors, .pth, ...).",
+  },
+  layout: {
+    type: "string",
+    valueName: "NAME",
+    description:
+      "Key names of a PyTorch / safetensors file: torchvision, timm, legacy-senet, pytorchinsight (default: from the model name or the keys).",
+  },
+  set: {
+    type: "string",
+    multiple: true,
+    valueName: "KEY=VALUE",
+    description:
+      "Model config key for a PyTorch file or --random-init, e.g. width=8 (a saved folder fixes its own network).",
   },
   "random-init": {
     type: "boolean",
@@ -84,12 +98,13 @@ export const EVAL_FLAGS: NonNullable<CommandSpec["flags"]> = {
     type: "string",
     valueName: "R,G,B",
     description:
-      "Per-channel mean in [0, 1] subtracted after scaling (default ImageNet 0.485,0.456,0.406; some timm models use 0.5,0.5,0.5).",
+      "Per-channel mean in [0, 1] subtracted after scaling (default: the weight layout's, else ImageNet 0.485,0.456,0.406).",
   },
   std: {
     type: "string",
     valueName: "R,G,B",
-    description: "Per-channel std divided by (default ImageNet 0.229,0.224,0.225).",
+    description:
+      "Per-channel std divided by (default: the weight layout's, else ImageNet 0.229,0.224,0.225).",
   },
   "skip-verify": {
     type: "boolean",
@@ -146,7 +161,7 @@ export const evalCommand: CommandSpec = {
     const weights = str(flags, "weights") ?? null;
     const randomInit = flags["random-init"] === true;
     if (weights === null && !randomInit) {
-      throw new ConfigError("eval needs --weights DIR (or --random-init for a smoke check)");
+      throw new ConfigError("eval needs --weights PATH (or --random-init for a smoke check)");
     }
     if (weights !== null && randomInit) {
       throw new ConfigError("give --weights or --random-init, not both");
@@ -179,7 +194,13 @@ export const evalCommand: CommandSpec = {
     const crop = cropPct(flags);
     const mean = triple(flags, "mean");
     const std = triple(flags, "std");
-    const preprocess = {
+    const preprocess: {
+      mean?: readonly number[];
+      std?: readonly number[];
+      imgSize?: number;
+      cropPct?: number;
+      interpolation?: (typeof INTERPOLATIONS)[number];
+    } = {
       ...(mean !== undefined ? { mean } : {}),
       ...(std !== undefined ? { std } : {}),
       ...(imgSize !== undefined ? { imgSize } : {}),
@@ -187,6 +208,11 @@ export const evalCommand: CommandSpec = {
       ...(interpolation !== undefined ? { interpolation } : {}),
     };
     resolvePreprocess(preprocess); // flag values checked before anything is read
+    const { LAYOUT_NAMES } = await import("../pretrained/key-maps.js");
+    const layoutRaw = str(flags, "layout");
+    const layout = layoutRaw === undefined ? undefined : oneOf("--layout", layoutRaw, LAYOUT_NAMES);
+    const { parseSettings } = await import("./complexity.js");
+    const overrides = parseSettings(list(flags, "set"));
 
     const { openImageFolder } = await import("../data/image-folder.js");
     const labelNames = str(flags, "label-names");
@@ -212,12 +238,21 @@ export const evalCommand: CommandSpec = {
     const { loadEvalModel } = await import("../eval/weights.js");
     const { evaluateClassifier } = await import("../eval/evaluate.js");
     const { EvalProgressBar } = await import("../eval/progress.js");
-    const size = imgSize ?? presetConfig(name).inputShape[0];
+    const size = imgSize ?? presetConfig(name, overrides).inputShape[0];
+    const isFile = weights !== null && fs.statSync(weights, { throwIfNoEntry: false })?.isFile();
     const loaded = await loadEvalModel(name, weights, {
       randomInit,
       ...(randomInit ? { numClasses: data.numClasses, inputShape: [size, size, 3] } : {}),
+      ...(isFile && imgSize !== undefined ? { inputShape: [imgSize, imgSize, 3] } : {}),
+      ...(layout !== undefined ? { layout } : {}),
+      ...(Object.keys(overrides).length > 0 ? { overrides } : {}),
     });
     for (const note of loaded.notes) process.stderr.write(`senet-lab eval: note: ${note}\n`);
+    // The weights' own input normalisation, unless --mean / --std say otherwise.
+    if (loaded.normalization) {
+      preprocess.mean ??= loaded.normalization.mean;
+      preprocess.std ??= loaded.normalization.std;
+    }
     const bar = new EvalProgressBar();
     let result: Awaited<ReturnType<typeof evaluateClassifier>>;
     try {
@@ -234,6 +269,7 @@ export const evalCommand: CommandSpec = {
     const out = {
       model: name,
       weights: loaded.source,
+      weightsLayout: loaded.layout,
       randomInit,
       data: data.root,
       layout: data.layout,
@@ -268,7 +304,7 @@ export const evalCommand: CommandSpec = {
     }
     const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
     const lines = [
-      `model       ${name}${randomInit ? " (RANDOM-INIT weights: chance accuracy, smoke check only)" : ` (${loaded.source})`}`,
+      `model       ${name}${randomInit ? " (RANDOM-INIT weights: chance accuracy, smoke check only)" : ` (${loaded.source}${loaded.layout ? `, ${loaded.layout} layout` : ""})`}`,
       `data        ${data.root} (${data.layout}, ${data.numClasses} classes; ${result.n} of ${result.total} images)`,
       `preprocess  resize shorter side to ${p.scaleSize} (${p.interpolation}), centre crop ${p.imgSize}, mean ${p.mean.join(",")} std ${p.std.join(",")}`,
       `top-1       ${pct(result.top1)} (${result.correct1}/${result.n})`,

@@ -1,10 +1,9 @@
 /**
- * The one place `senet-lab eval` gets its model from. Today it reads senet-lab's own model folders
- * (model.json + weights.bin, written by saveModel or at the end of a training run, in
- * `<run>/model/`), or builds a randomly initialised zoo model for a smoke check of the pipeline.
- * Other weight files (PyTorch .pth / .pt, .safetensors, Keras .h5) are refused with a clear
- * message: their converter (src/pretrained, `loadPretrained`) plugs in here, as one more branch
- * of loadEvalModel, and nothing else in the eval command changes.
+ * The one place `senet-lab eval` gets its model from: senet-lab's own model folders (model.json +
+ * weights.bin, written by saveModel or at the end of a training run, in `<run>/model/`);
+ * PyTorch / timm weight files (.safetensors, .pth, .pt, .pth.tar, .ckpt, .bin) through
+ * src/pretrained's loadPretrained, which also says how its inputs are normalised; or a randomly
+ * initialised zoo model for a smoke check of the pipeline. Anything else is refused, naming it.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -12,6 +11,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { ConfigError, quote } from "../errors.js";
 import { loadModel, MODEL_JSON } from "../io/index.js";
 import { createModel, presetConfig } from "../models/index.js";
+import type { LayoutName, Normalization } from "../pretrained/index.js";
 
 /** Options of loadEvalModel. */
 export interface LoadEvalModelOptions {
@@ -19,8 +19,12 @@ export interface LoadEvalModelOptions {
   randomInit?: boolean;
   /** Classes of a random-init model (its outputs). Default: the preset's. */
   numClasses?: number;
-  /** Input [H, W, C] of a random-init model. Default: the preset's. */
+  /** Input [H, W, C] of a random-init or pretrained-file model. Default: the preset's (224² for pretrained files). */
   inputShape?: [number, number, number];
+  /** Key names of a PyTorch / safetensors file (LAYOUT_NAMES); default: from the model name or the file's keys. */
+  layout?: LayoutName;
+  /** Model config keys for a random-init or pretrained-file model (e.g. `{ width: 8 }`); a saved folder fixes its own. */
+  overrides?: Record<string, unknown>;
 }
 
 /** A model ready to evaluate, and where its weights came from. */
@@ -31,17 +35,21 @@ export interface EvalModel {
   source: string;
   /** Remarks for the user (e.g. the saved model's name differs from the one asked for). */
   notes: string[];
+  /** The input normalisation the weights were trained with, when the file says (pretrained layouts); null: unknown. */
+  normalization: Normalization | null;
+  /** The layout a pretrained file was read under; null for folders and random-init. */
+  layout: LayoutName | null;
 }
+
+/** Weight-file suffixes loadPretrained reads (safetensors directly, the rest through PyTorch). */
+const PRETRAINED_SUFFIXES = [".safetensors", ".pth", ".pt", ".pth.tar", ".ckpt", ".bin"] as const;
 
 /** Weight-file suffixes of other frameworks, and what they are, for the refusal message. */
 const FOREIGN: Record<string, string> = {
-  ".pth": "a PyTorch checkpoint",
-  ".pt": "a PyTorch checkpoint",
-  ".bin": "a raw weights file (PyTorch or tfjs shard)",
-  ".safetensors": "a safetensors file",
   ".h5": "a Keras HDF5 file",
   ".keras": "a Keras archive",
   ".npz": "a NumPy archive",
+  ".onnx": "an ONNX model",
 };
 
 /**
@@ -61,13 +69,15 @@ export async function loadEvalModel(
         `give weights or randomInit, not both (weights ${quote(weights)} with randomInit)`,
       );
     }
-    const overrides: Record<string, unknown> = {};
+    const overrides: Record<string, unknown> = { ...options.overrides };
     if (options.numClasses !== undefined) overrides.numClasses = options.numClasses;
     if (options.inputShape !== undefined) overrides.inputShape = options.inputShape;
     return {
       model: createModel(name, overrides),
       source: "random-init",
       notes: ["random-init: the weights are random, the accuracy is chance (a smoke check only)"],
+      normalization: null,
+      layout: null,
     };
   }
   if (weights === null) {
@@ -76,12 +86,39 @@ export async function loadEvalModel(
   const st = fs.statSync(weights, { throwIfNoEntry: false });
   if (!st) throw new ConfigError(`weights ${quote(weights)} do not exist`);
   if (!st.isDirectory()) {
-    // Integration point: src/pretrained's loadPretrained(name, weights, { layout, numClasses,
-    // inputShape }) becomes a branch here for .pth / .safetensors; the CLI needs no change.
+    const lower = weights.toLowerCase();
+    if (PRETRAINED_SUFFIXES.some((s) => lower.endsWith(s))) {
+      const { loadPretrained } = await import("../pretrained/index.js");
+      const r = await loadPretrained(name, weights, {
+        ...(options.layout !== undefined ? { layout: options.layout } : {}),
+        ...(options.numClasses !== undefined ? { numClasses: options.numClasses } : {}),
+        ...(options.inputShape !== undefined ? { inputShape: options.inputShape } : {}),
+        ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
+      });
+      return {
+        model: r.model,
+        source: weights,
+        notes: [],
+        normalization: r.normalization,
+        layout: r.layout,
+      };
+    }
     const kind = FOREIGN[path.extname(weights).toLowerCase()];
     throw new ConfigError(
-      `weights ${quote(weights)} is ${kind ?? "a file"}; only senet-lab model folders load today (a folder with ${MODEL_JSON} + weights.bin, written by saveModel or a training run's model/); converting PyTorch / timm checkpoints (.pth, .safetensors) is not here yet`,
+      `weights ${quote(weights)} is ${kind ?? "a file of unknown kind"}; accepted: a senet-lab model folder (${MODEL_JSON} + weights.bin, from saveModel or a training run's model/) or a PyTorch / timm weight file (${PRETRAINED_SUFFIXES.join(", ")})`,
     );
+  }
+  for (const [k, v] of [
+    ["layout", options.layout],
+    ["overrides", options.overrides],
+    ["inputShape", options.inputShape],
+    ["numClasses", options.numClasses],
+  ] as const) {
+    if (v !== undefined) {
+      throw new ConfigError(
+        `${k} applies to random-init or a PyTorch / safetensors file; the model folder ${quote(weights)} fixes its own network`,
+      );
+    }
   }
   let dir = weights;
   if (!fs.existsSync(path.join(dir, MODEL_JSON))) {
@@ -100,5 +137,5 @@ export async function loadEvalModel(
       `the model in ${quote(dir)} was saved as ${quote(model.name)}, not ${quote(name)}; it is evaluated as saved`,
     );
   }
-  return { model, source: dir, notes };
+  return { model, source: dir, notes, normalization: null, layout: null };
 }

@@ -217,7 +217,7 @@ describe("senet-lab eval", () => {
     const data = path.join(tmp, "data");
     const weights = path.join(tmp, "model");
     const cases: [string[], RegExp][] = [
-      [["resnet20", "--data", data], /needs --weights DIR \(or --random-init/],
+      [["resnet20", "--data", data], /needs --weights PATH \(or --random-init/],
       [["resnet20", "--weights", weights, "--random-init", "--data", data], /not both/],
       [["resnet20", "--weights", weights], /needs --data DIR/],
       [["resnet99", "--weights", weights, "--data", data], /unknown model "resnet99"/],
@@ -263,7 +263,7 @@ describe("senet-lab eval", () => {
       ],
       [
         ["resnet20", "--weights", path.join(tmp, "gt.txt"), "--data", data],
-        /only senet-lab model folders load today/,
+        /a file of unknown kind; accepted: a senet-lab model folder .* or a PyTorch \/ timm weight file/,
       ],
       [
         ["resnet20", "--weights", data, "--data", data],
@@ -305,11 +305,62 @@ describe("senet-lab eval", () => {
     expect(late.stderr).toMatch(/eval \[.*\n(.|\n)*cannot decode image ".*dog\/2\.jpg"/);
   });
 
-  it("refuses PyTorch checkpoints with what to use instead", () => {
-    const pth = path.join(tmp, "resnet50.pth");
-    fs.writeFileSync(pth, "PK");
-    const r = cli("resnet20", "--weights", pth, "--data", path.join(tmp, "data"));
+  it("refuses other frameworks' files, and --layout / --set with a saved folder", () => {
+    const h5 = path.join(tmp, "resnet50.h5");
+    fs.writeFileSync(h5, "HDF");
+    const r = cli("resnet20", "--weights", h5, "--data", path.join(tmp, "data"));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/is a PyTorch checkpoint; only senet-lab model folders load today/);
+    expect(r.stderr).toMatch(/is a Keras HDF5 file; accepted: /);
+    const s = cli(
+      "resnet20",
+      ...["--weights", path.join(tmp, "model"), "--data", path.join(tmp, "data")],
+      ...["--set", "width=8"],
+    );
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/overrides applies to random-init or a PyTorch \/ safetensors file/);
+    const l = cli(
+      "resnet20",
+      ...["--weights", path.join(tmp, "model"), "--data", path.join(tmp, "data")],
+      ...["--layout", "caffe"],
+    );
+    expect(l.stderr).toMatch(/--layout must be one of "torchvision", "timm", .*got "caffe"/);
+  });
+
+  it("a torchvision safetensors file (slim ResNet-18, 10 classes): top-1 equals loadPretrained + predict", async () => {
+    const file = path.join(ROOT, "test", "fixtures", "pretrained", "resnet18_w8.safetensors");
+    const r = cli(
+      "resnet18",
+      ...["--weights", file, "--set", "width=8", "--img-size", "64"],
+      ...["--data", path.join(tmp, "data"), "--json"],
+    );
+    expect(r.stderr).toMatch(/evaluated 12 images/);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const { loadPretrained } = await import("../../src/pretrained/index.js");
+    const ref = await loadPretrained("resnet18", file, {
+      overrides: { width: 8 },
+      inputShape: [64, 64, 3],
+    });
+    const ds = openImageFolder(path.join(tmp, "data"));
+    const p = resolvePreprocess({ imgSize: 64, ...ref.normalization });
+    const per = 64 * 64 * 3;
+    const x = new Float32Array(ds.entries.length * per);
+    for (let i = 0; i < ds.entries.length; i++) {
+      normaliseInto(evalCrop(await decodeImage(ds.entries[i]!.file), p), x, i * per, p.mean, p.std);
+    }
+    const logits = ref.model.predict(tf.tensor4d(x, [ds.entries.length, 64, 64, 3])) as tf.Tensor;
+    const pred = Array.from(await logits.argMax(1).data());
+    const rows = (await logits.array()) as number[][];
+    const c5 = rows.filter((row, i) => {
+      const t = row[ds.entries[i]!.label]!;
+      return row.filter((v) => v > t).length < 5;
+    }).length;
+    expect(out).toMatchObject({
+      weightsLayout: "torchvision",
+      correct1: pred.filter((c, i) => c === ds.entries[i]!.label).length,
+      correct5: c5,
+      topK: 5,
+      preprocess: { imgSize: 64, scaleSize: 73, mean: [0.485, 0.456, 0.406] },
+    });
   });
 });

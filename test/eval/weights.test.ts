@@ -23,6 +23,25 @@ afterAll(() => {
 });
 
 describe("loadEvalModel", () => {
+  it("reads a PyTorch-layout safetensors file through loadPretrained, with its normalisation", async () => {
+    const file = path.join(
+      import.meta.dirname,
+      "..",
+      "fixtures",
+      "pretrained",
+      "resnet18_w8.safetensors",
+    );
+    const r = await loadEvalModel("resnet18", file, {
+      overrides: { width: 8 },
+      inputShape: [64, 64, 3],
+    });
+    expect(r.layout).toBe("torchvision");
+    expect(r.normalization).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    expect(r.model.inputs[0]!.shape).toEqual([null, 64, 64, 3]);
+    expect(r.model.outputs[0]!.shape).toEqual([null, 10]);
+    r.model.dispose();
+  });
+
   it("reads a model folder, and a run folder through its model/", async () => {
     const a = await loadEvalModel("resnet20", path.join(tmp, "run", "model"));
     const b = await loadEvalModel("resnet20", path.join(tmp, "run"));
@@ -50,11 +69,14 @@ describe("loadEvalModel", () => {
   });
 
   it("refuses foreign files, missing paths, unknown models and both sources at once", async () => {
-    const st = path.join(tmp, "w.safetensors");
+    const st = path.join(tmp, "w.onnx");
     fs.writeFileSync(st, "{}");
     await expect(loadEvalModel("resnet20", st)).rejects.toThrow(
-      /".*w\.safetensors" is a safetensors file; only senet-lab model folders load today/,
+      /".*w\.onnx" is an ONNX model; accepted: a senet-lab model folder .*\.safetensors, \.pth/,
     );
+    await expect(
+      loadEvalModel("resnet20", path.join(tmp, "run"), { layout: "timm" }),
+    ).rejects.toThrow(/layout applies to random-init or a PyTorch \/ safetensors file/);
     await expect(loadEvalModel("resnet20", path.join(tmp, "nope"))).rejects.toThrow(
       /weights ".*nope" do not exist/,
     );
