@@ -1,5 +1,5 @@
 /**
- * `senet-lab eval <model> --weights DIR --data DIR`: top-1 / top-5 of a zoo model on an image
+ * `senet-lab eval <model> --weights PATH --data DIR`: top-1 / top-5 of a zoo model on an image
  * folder (class sub-folders, or the flat ILSVRC2012 validation folder with a labels file), with
  * the standard ImageNet preprocessing. Progress and throughput go to stderr, the result to stdout
  * (`--json`: one object). Every flag is checked, the folder listed and the labels read before
