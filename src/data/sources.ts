@@ -165,7 +165,7 @@ export const DOWNLOADS: Record<DownloadName, DownloadSpec> = {
     folder: "imagenette2-160",
     loader: null,
     missing: missingImageFolders,
-    note: "fast.ai publishes only a size and the md5 of the first MiB (fastai/data/checks.txt), and has re-uploaded the archive; the full-file md5 is torchvision's. Training does not read image folders; `senet-lab eval --data <dir>/val` does.",
+    note: "fast.ai publishes only a size and the md5 of the first MiB (fastai/data/checks.txt), and has re-uploaded the archive; the full-file md5 is torchvision's. No loader in src/data reads image folders yet.",
   },
   imagewoof: {
     title: "Imagewoof 2 (160 px)",
@@ -181,7 +181,7 @@ export const DOWNLOADS: Record<DownloadName, DownloadSpec> = {
     folder: "imagewoof2-160",
     loader: null,
     missing: missingImageFolders,
-    note: "No published full-file checksum: fastai/data/checks.txt lists only a size and the md5 of the first MiB, and its versions disagree (the archive was re-uploaded); the download is checked by its length, gzip's CRC and a complete tar read. Training does not read image folders; `senet-lab eval --data <dir>/val` does.",
+    note: "No published full-file checksum: fastai/data/checks.txt lists only a size and the md5 of the first MiB, and its versions disagree (the archive was re-uploaded); the download is checked by its length, gzip's CRC and a complete tar read. No loader in src/data reads image folders yet.",
   },
 };
 
