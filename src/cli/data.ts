@@ -69,7 +69,7 @@ const getCommand: CommandSpec = {
         : `${name}: ready in ${r.dir}${verified ? ` (checksums verified: ${verified})` : " (no published checksum to verify)"}`,
       spec.loader
         ? `load it with loadDataset("${spec.loader}"${str(flags, "dir") ? `, { dataDir: ${JSON.stringify(r.dir)} }` : ""})`
-        : "no loader in src/data reads it yet (image folders); the files are there for your own code",
+        : `image folders, which training does not read; \`senet-lab eval <model> --weights DIR --data ${r.dir}/val\` scores a model on them (--classes FILE for a 1000-class model)`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
     return 0;

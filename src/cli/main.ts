@@ -44,6 +44,12 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<CommandSpec
     load: async () => (await import("./complexity.js")).complexityCommand,
   },
   {
+    name: "eval",
+    summary:
+      "Top-1 / top-5 of a model on an image folder (ImageNet layouts, torchvision preprocessing).",
+    load: async () => (await import("./eval.js")).evalCommand,
+  },
+  {
     name: "bench",
     summary: "Benchmark every backend against PyTorch; writes results/bench/<date>.json.",
     load: async () => (await import("./bench.js")).benchCommand,

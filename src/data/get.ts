@@ -349,7 +349,7 @@ function datasetStatus(name: DownloadName, root: string, dir?: string | null): D
     }
     const how = spec.loader
       ? `loadDataset("${spec.loader}")`
-      : "no loader in src/data reads it yet (image folders)";
+      : `image folders: no training loader; senet-lab eval --data ${path.join(found, "val")} scores a model on them`;
     return row("present", found, how);
   }
   if (isDir(target)) {

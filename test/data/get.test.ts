@@ -233,14 +233,14 @@ describe("data get", () => {
     }
   });
 
-  it("fetches imagenette; data list says it is present but no loader reads it yet", async () => {
+  it("fetches imagenette; data list says it is present and points to senet-lab eval", async () => {
     const dir = root("nette");
     const spec = localSpec(DOWNLOADS.imagenette, server.url, { "imagenette2-160.tgz": imagenette });
     const r = await getDataset("imagenette", { ...quiet, dir, spec });
     expect(fs.readdirSync(r.dir).sort()).toEqual(["noisy_imagenette.csv", "train", "val"]);
     const row = listDatasets({ dir }).find((x) => x.name === "imagenette")!;
     expect(row).toMatchObject({ state: "present", dir: r.dir });
-    expect(row.detail).toContain("no loader");
+    expect(row.detail).toContain(`senet-lab eval --data ${path.join(r.dir, "val")}`);
   });
 
   it("data list reports present, absent and corrupt folders", async () => {
