@@ -43,10 +43,13 @@ export {
   DATASET_NAMES,
   type Dataset,
   type DatasetName,
+  dataRoot,
+  type ImageFolderDataset,
   type ImageSplit,
   iterateBatches,
   type LoadDatasetOptions,
   loadDataset,
+  openImageFolder,
   type SplitName,
 } from "./data/index.js";
 // Errors: every error raised on bad input is a SenetLabError subclass.
@@ -60,6 +63,12 @@ export {
   OutputPathError,
   SenetLabError,
 } from "./errors.js";
+// Evaluation: top-1 / top-5 of a classifier on an image folder (ImageNet-val), streamed.
+export {
+  type EvalResult,
+  type EvaluateOptions,
+  evaluateClassifier,
+} from "./eval/index.js";
 // Notebook sessions: startNotebook and lab.sweep, the training presets, the sweeps' folders.
 export {
   type Lab,
@@ -124,13 +133,17 @@ export {
 } from "./models/index.js";
 // Pretrained weights: PyTorch checkpoints (safetensors, .pth) in and out, under torchvision / timm / Caffe SENet / PytorchInsight key names.
 export {
+  defaultWeightsDir,
   type ExportPretrainedOptions,
   exportPretrained,
+  findCheckpointFile,
   LAYOUT_NAMES,
   type LayoutName,
   type LoadPretrainedOptions,
   loadPretrained,
   type PretrainedModel,
+  PUBLISHED_CHECKPOINTS,
+  type PublishedCheckpoint,
   WeightFileError,
   WeightMismatchError,
 } from "./pretrained/index.js";
@@ -138,6 +151,7 @@ export {
 export {
   addPaperColumn,
   barPlot,
+  binomialInterval,
   type CompareOptions,
   type CurvePlotOptions,
   compareVariants,

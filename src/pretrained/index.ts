@@ -6,3 +6,4 @@ export * from "./import.js";
 export * from "./key-maps.js";
 export * from "./pth.js";
 export * from "./safetensors.js";
+export * from "./published.js";

@@ -208,3 +208,26 @@ export function verdict(w: WelchTest, lowerIsBetter = true): string {
   if (w.p >= 0.05) return "within noise (p ≥ 0.05)";
   return w.diff < 0 === lowerIsBetter ? "better (p < 0.05)" : "worse (p < 0.05)";
 }
+
+/** z of a two-sided 95 % normal interval, Φ⁻¹(0.975). */
+const Z95 = 1.959963984540054;
+
+/**
+ * Wilson score interval [lo, hi] of a proportion: `successes` of `n` trials (e.g. top-1 hits on
+ * n images) at 95 % by default. Wilson rather than the normal approximation because it stays
+ * inside [0, 1] and keeps its coverage near 0 and 1 and at small n (checked against statsmodels'
+ * proportion_confint(method="wilson") in test/fixtures/stats/binomial.json).
+ */
+export function binomialInterval(successes: number, n: number, z: number = Z95): [number, number] {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ConfigError(`n must be a positive integer; got ${quote(n)}`);
+  }
+  if (!Number.isInteger(successes) || successes < 0 || successes > n) {
+    throw new ConfigError(`successes must be an integer in [0, ${n}]; got ${quote(successes)}`);
+  }
+  const p = successes / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
