@@ -29,11 +29,8 @@ export function buildMobileNetV1(
     name: "conv1",
     activate: true,
   });
-  let i = 0;
   for (const { stage, units } of plan.stages) {
-    for (const [b, { filters, strides }] of units.entries()) {
-      i++;
-      const unit = `conv_dw_${i}`;
+    for (const [b, { name: unit, index: i, filters, strides }] of units.entries()) {
       let input2 = x;
       if (strides > 1) {
         input2 = tf.layers.zeroPadding2d({ padding: 1, name: `${unit}_pad` }).apply(x) as ST;

@@ -41,6 +41,10 @@ export const MOBILENET_V1_UNITS: readonly (readonly [number, number, number])[] 
 
 /** One residual or separable unit of a stage. */
 export interface UnitPlan {
+  /** The unit's layer-name prefix: `conv<stage>_<block>` (residual) or `conv_dw_<index>` (MobileNet). */
+  name: string;
+  /** Position of the unit in the whole network, from 1. */
+  index: number;
   /** Output channels of the unit. */
   filters: number;
   /** Inner (bottleneck / grouped 3×3) width; equals `filters` for basic and separable units. */
@@ -77,17 +81,30 @@ export interface NetworkPlan {
   stages: StagePlan[];
 }
 
-/** Builds a plan from per-stage unit lists: fills in the channels entering each stage and strides. */
+/** A unit before assemble() names and numbers it. */
+type UnitShape = Omit<UnitPlan, "name" | "index">;
+
+/**
+ * Builds a plan from per-stage unit lists: names and numbers the units (`residual`: named by
+ * stage and block, else by index, as MobileNet's layers are), fills in the channels entering
+ * each stage and the output strides.
+ */
 function assemble(
   stem: number,
   stemStride: number,
   bottleneck: boolean,
-  stages: { stage: number; units: UnitPlan[] }[],
+  shapes: { stage: number; units: UnitShape[] }[],
+  residual = true,
 ): NetworkPlan {
   let inChannels = stem;
   let stride = stemStride;
+  let index = 0;
   const out: StagePlan[] = [];
-  for (const { stage, units } of stages) {
+  for (const { stage, units: unitShapes } of shapes) {
+    const units = unitShapes.map((u, b) => {
+      index++;
+      return { name: residual ? `conv${stage}_${b + 1}` : `conv_dw_${index}`, index, ...u };
+    });
     for (const u of units) stride *= u.strides;
     const last = units[units.length - 1]!;
     out.push({
@@ -104,7 +121,7 @@ function assemble(
 }
 
 /** `n` units of a residual stage whose first unit strides 2 unless it is the first stage. */
-function residualUnits(n: number, first: boolean, filters: number, inner: number): UnitPlan[] {
+function residualUnits(n: number, first: boolean, filters: number, inner: number): UnitShape[] {
   return Array.from({ length: n }, (_, i) => ({
     filters,
     inner,
@@ -175,7 +192,7 @@ function resnextPlan(c: ResNeXtConfig): NetworkPlan {
 
 /** MobileNet v1 at multiplier α: stem round(32α) at stride 2, MOBILENET_V1_UNITS scaled by α. */
 function mobilenetPlan(c: MobileNetV1Config): NetworkPlan {
-  const stages: { stage: number; units: UnitPlan[] }[] = [];
+  const stages: { stage: number; units: UnitShape[] }[] = [];
   for (const [filters, strides, stage] of MOBILENET_V1_UNITS) {
     const scaled = Math.round(filters * c.width);
     let s = stages[stages.length - 1];
@@ -185,7 +202,7 @@ function mobilenetPlan(c: MobileNetV1Config): NetworkPlan {
     }
     s.units.push({ filters: scaled, inner: scaled, strides });
   }
-  return assemble(Math.round(32 * c.width), 2, false, stages);
+  return assemble(Math.round(32 * c.width), 2, false, stages, false);
 }
 
 /** The plan of a resolved model config (pure: no layer is built). */
@@ -221,4 +238,31 @@ export function attentionChannels(
     out.set(s.stage, [...set]);
   }
   return out;
+}
+
+/**
+ * The stage a layer belongs to, by its name: a unit's layers start with the unit's name (and,
+ * in MobileNet, `conv_pw_<index>`), its attention block is `<type>_<stage>_<block>`. Undefined
+ * for the stem and the head. The complexity counter sums the layers of each stage with it.
+ */
+export function stageOfLayer(plan: NetworkPlan): (layerName: string) => number | undefined {
+  const prefixes = new Map<string, number>();
+  for (const { stage, units } of plan.stages) {
+    for (const [b, u] of units.entries()) {
+      for (const p of [
+        u.name,
+        `conv_pw_${u.index}`,
+        `se_${stage}_${b + 1}`,
+        `sge_${stage}_${b + 1}`,
+      ])
+        prefixes.set(p, stage);
+    }
+  }
+  return (layerName) => {
+    for (let end = layerName.length; end > 0; end = layerName.lastIndexOf("_", end - 1)) {
+      const stage = prefixes.get(layerName.slice(0, end));
+      if (stage !== undefined) return stage;
+    }
+    return undefined;
+  };
 }

@@ -46,7 +46,7 @@ export function buildResNetCifar(
         filters: unit.filters,
         strides: unit.strides,
         shortcut: config.shortcut,
-        name: `conv${stage}_${i + 1}`,
+        name: unit.name,
         slot: slotFor(config, attention, stage, i + 1),
       });
     }
@@ -69,7 +69,7 @@ export function buildPreactResNetCifar(
         inner: unit.inner,
         filters: unit.filters,
         strides: unit.strides,
-        name: `conv${stage}_${i + 1}`,
+        name: unit.name,
         slot: slotFor(config, attention, stage, i + 1),
       });
     }

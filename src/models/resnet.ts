@@ -36,7 +36,7 @@ export function buildResNet(
   for (const { stage, units } of plan.stages) {
     for (const [i, unit] of units.entries()) {
       const slot = slotFor(config, attention, stage, i + 1);
-      const blockName = `conv${stage}_${i + 1}`;
+      const blockName = unit.name;
       x = plan.bottleneck
         ? bottleneckBlock(x, {
             inner: unit.inner,

@@ -29,7 +29,7 @@ export function buildResNeXt(
         strides: unit.strides,
         strideIn: config.strideIn ?? "3x3",
         groups: config.cardinality,
-        name: `conv${stage}_${i + 1}`,
+        name: unit.name,
         slot: slotFor(config, attention, stage, i + 1),
       });
     }
