@@ -1,12 +1,12 @@
 /**
  * The training loop's one door into the model zoo (src/models): the model keys, resolving a
- * preset plus overrides to a full ModelConfig, and building the network.
+ * preset plus overrides to a full ModelConfig, and building the network of a resolved one.
  */
 import type * as tf from "@tensorflow/tfjs";
 import {
   ATTENTION_KEY_READERS,
   attentionReads,
-  createModel,
+  buildModel,
   MODEL_CONFIG_KEYS,
   type ModelConfig,
   presetConfig,
@@ -23,10 +23,10 @@ export function resolveModelFor(name: string, overrides: Record<string, unknown>
   return presetConfig(name, overrides);
 }
 
-/** A function building preset `name` with `overrides` (a network that outputs logits). */
-export type ModelFactory = (name: string, overrides: Record<string, unknown>) => tf.LayersModel;
+/** A function building the network (outputting logits) of a resolved model config, named `name`. */
+export type ModelFactory = (config: ModelConfig, name: string) => tf.LayersModel;
 
-/** The zoo's createModel (async to leave room for a lazily loaded zoo). */
+/** The zoo's buildModel, which builds a resolved config without parsing it again (async to leave room for a lazily loaded zoo). */
 export async function modelFactory(): Promise<ModelFactory> {
-  return createModel;
+  return (config, name) => buildModel(config, { name });
 }

@@ -35,7 +35,7 @@ import {
 import {
   checkKeysApply,
   type ExperimentConfig,
-  modelOverridesOf,
+  experimentOf,
   type RawExperimentConfig,
   resolveExperimentConfig,
 } from "./config.js";
@@ -534,7 +534,7 @@ export async function runExperiment(
   const model = withSeededRandom(rng, () =>
     options.buildModel
       ? options.buildModel(config)
-      : createModel!(config.model, modelOverridesOf(config)),
+      : createModel!(experimentOf(config).model, config.model),
   );
   const st = trainStepState(model, config, rng);
   const { sgd } = st;
