@@ -50,6 +50,15 @@ export function resolveExperimentConfig(raw: RawExperimentConfig): ExperimentCon
   return flattenExperiment(parseExperiment(raw));
 }
 
+/**
+ * The resolved form of `config`: itself when this process resolved it (resolveExperimentConfig
+ * returned it), else resolveExperimentConfig(config). Lets a resolved config pass through
+ * several layers (a sweep run, the training loop) with one parse.
+ */
+export function ensureResolved(config: ExperimentConfig | RawExperimentConfig): ExperimentConfig {
+  return PARSED.has(config) ? (config as ExperimentConfig) : resolveExperimentConfig(config);
+}
+
 /** The nested `{ preset, model, train }` of a config: remembered for a resolved one, else parsed. */
 export function experimentOf(config: ExperimentConfig | RawExperimentConfig): Experiment {
   return PARSED.get(config) ?? parseExperiment(config as RawExperimentConfig);

@@ -35,6 +35,7 @@ import {
 import {
   checkKeysApply,
   type ExperimentConfig,
+  ensureResolved,
   experimentOf,
   type RawExperimentConfig,
   resolveExperimentConfig,
@@ -176,7 +177,7 @@ async function openRun(
   rawConfig: ExperimentConfig | RawExperimentConfig,
   options: RunOptions,
 ): Promise<OpenRun | { done: RunSummary }> {
-  const config = resolveExperimentConfig(rawConfig as RawExperimentConfig);
+  const config = ensureResolved(rawConfig);
   // A key the network never reads (reduction without SE, ...) is refused, not ignored.
   checkKeysApply(rawConfig as RawExperimentConfig, config);
   const runDir = path.resolve(options.runDir);
