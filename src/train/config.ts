@@ -11,6 +11,7 @@ import { ConfigError, quote } from "../errors.js";
 import {
   ATTENTION_KEY_READERS,
   attentionReads,
+  COMMON_MODEL_KEYS,
   MODEL_KEYS,
   type ModelConfig,
 } from "./model-adapter.js";
@@ -72,17 +73,11 @@ export function modelOverridesOf(config: ExperimentConfig): Record<string, unkno
   return out;
 }
 
-/** Keys every resolved config holds (config.json); a config holding them all is complete. */
-const ALWAYS_RESOLVED_KEYS = [
-  "model",
-  "arch",
-  "attention",
-  "width",
-  "numClasses",
-  "inputShape",
-  ...Object.keys(ATTENTION_KEY_READERS).filter((k) => k !== "integration" && k !== "placement"),
-  ...TRAIN_CONFIG_KEYS,
-];
+/**
+ * Keys every resolved config holds (config.json); a config holding them all is complete: `model`,
+ * the model keys every arch's schema has (each with a default), and every training key.
+ */
+const ALWAYS_RESOLVED_KEYS = ["model", ...COMMON_MODEL_KEYS, ...TRAIN_CONFIG_KEYS];
 
 /**
  * Whether `raw` is a complete config, as resolveExperimentConfig returns and config.json holds:

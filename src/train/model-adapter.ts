@@ -4,7 +4,9 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import {
+  ARCHS,
   ATTENTION_KEY_READERS,
+  archKeys,
   attentionReads,
   buildModel,
   MODEL_CONFIG_KEYS,
@@ -17,6 +19,11 @@ export { ATTENTION_KEY_READERS, attentionReads };
 
 /** Model config keys an experiment config may set (besides `model`). */
 export const MODEL_KEYS: readonly string[] = MODEL_CONFIG_KEYS;
+
+/** Model keys every arch's schema has, so every resolved config holds them (its defaults fill them). */
+export const COMMON_MODEL_KEYS: readonly string[] = MODEL_CONFIG_KEYS.filter((k) =>
+  ARCHS.every((a) => archKeys(a).includes(k)),
+);
 
 /** Resolves preset `name` with `overrides` to a complete model config (ConfigError on bad input). */
 export function resolveModelFor(name: string, overrides: Record<string, unknown>): ModelConfig {
