@@ -31,28 +31,6 @@ export function isResolvedModelConfig(config: unknown): config is ModelConfig {
   return typeof config === "object" && config !== null && RESOLVED.has(config);
 }
 
-/** Key order of a resolved config (config.json and the run key keep it as it always was). */
-const RESOLVED_ORDER = [
-  "arch",
-  "attention",
-  "reduction",
-  "squeeze",
-  "excitation",
-  "spatial",
-  "groups",
-  "attentionBias",
-  "stages",
-  "width",
-  "numClasses",
-  "inputShape",
-  "depth",
-  "integration",
-  "placement",
-  "strideIn",
-  "shortcut",
-  "cardinality",
-] as const satisfies readonly (typeof MODEL_CONFIG_KEYS)[number][];
-
 /**
  * Validates a raw config and fills defaults. Errors (ConfigError) name the key, the value and
  * what is allowed: unknown keys, wrong types, keys that do not apply to the arch, and impossible
@@ -86,7 +64,8 @@ export function resolveModelConfig(raw: RawModelConfig | Record<string, unknown>
   const plan = networkPlan(config as ModelConfig);
   checkCombinations(config as ModelConfig, r, plan);
   const out: Record<string, unknown> = {};
-  for (const k of RESOLVED_ORDER) if (config[k] !== undefined) out[k] = config[k];
+  // In the schema's key order, which config.json has always had.
+  for (const k of applicable) if (config[k] !== undefined) out[k] = config[k];
   const resolved = out as ModelConfig;
   if (resolved.attention === "sge") checkSge(resolved, plan);
   RESOLVED.add(resolved);

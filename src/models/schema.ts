@@ -169,14 +169,14 @@ const RESNET_CIFAR = v.object({
   stages: stages("resnet-cifar", CIFAR_STAGES),
   width: intWidth("resnet-cifar", 16),
   ...headEntries(10, [32, 32, 3]),
-  ...RESIDUAL_PLACEMENT_ENTRIES,
-  shortcut: v.optional(pick("shortcut", SHORTCUTS), "pad"),
   depth: depth(
     "resnet-cifar",
     20,
     (d) => (d - 2) % 6 === 0 && d >= 8,
     "must be 6n+2 with n >= 1 (20, 32, 44, 56, 110, ...)",
   ),
+  ...RESIDUAL_PLACEMENT_ENTRIES,
+  shortcut: v.optional(pick("shortcut", SHORTCUTS), "pad"),
 });
 
 /** Pre-activation bottleneck CIFAR ResNet (depth 9n+2). */
@@ -186,13 +186,13 @@ const PREACT_RESNET_CIFAR = v.object({
   stages: stages("preact-resnet-cifar", CIFAR_STAGES),
   width: intWidth("preact-resnet-cifar", 16),
   ...headEntries(10, [32, 32, 3]),
-  ...RESIDUAL_PLACEMENT_ENTRIES,
   depth: depth(
     "preact-resnet-cifar",
     164,
     (d) => (d - 2) % 9 === 0 && d >= 11,
     "must be 9n+2 with n >= 1 (164, 1001, ...)",
   ),
+  ...RESIDUAL_PLACEMENT_ENTRIES,
 });
 
 /** ImageNet ResNet (18/34 basic, 50/101/152 bottleneck). */
@@ -202,14 +202,14 @@ const RESNET = v.object({
   stages: stages("resnet", IMAGENET_STAGES),
   width: intWidth("resnet", 64),
   ...headEntries(1000, [224, 224, 3]),
-  ...RESIDUAL_PLACEMENT_ENTRIES,
-  strideIn: v.optional(pick("strideIn", STRIDE_INS)),
   depth: depth(
     "resnet",
     50,
     (d) => (RESNET_DEPTHS as readonly number[]).includes(d),
     `must be one of ${RESNET_DEPTHS.join(", ")}`,
   ),
+  ...RESIDUAL_PLACEMENT_ENTRIES,
+  strideIn: v.optional(pick("strideIn", STRIDE_INS)),
 });
 
 /** ResNeXt C×d (bottlenecks with a grouped 3×3). */
@@ -219,14 +219,14 @@ const RESNEXT = v.object({
   stages: stages("resnext", IMAGENET_STAGES),
   width: intWidth("resnext", 4),
   ...headEntries(1000, [224, 224, 3]),
-  ...RESIDUAL_PLACEMENT_ENTRIES,
-  strideIn: v.optional(pick("strideIn", STRIDE_INS)),
   depth: depth(
     "resnext",
     50,
     (d) => (RESNEXT_DEPTHS as readonly number[]).includes(d),
     `must be one of ${RESNEXT_DEPTHS.join(", ")}`,
   ),
+  ...RESIDUAL_PLACEMENT_ENTRIES,
+  strideIn: v.optional(pick("strideIn", STRIDE_INS)),
   cardinality: v.optional(int("cardinality"), 32),
 });
 
@@ -292,7 +292,10 @@ export type ModelConfigOf<A extends Arch> = Extract<ModelConfig, { arch: A }>;
 /** A raw (unvalidated) config: any subset of the keys. */
 export type RawModelConfig = Partial<Record<ModelConfigKey, unknown>>;
 
-/** The keys of one arch's config, in documentation order (derived from its schema). */
+/**
+ * The keys of one arch's config, in its schema's order, which is also the order of a resolved
+ * config's keys (config.json has always listed them so).
+ */
 export function archKeys(arch: Arch): readonly ModelConfigKey[] {
   return Object.keys(ARCH_SCHEMAS[arch].entries) as ModelConfigKey[];
 }
