@@ -60,13 +60,14 @@ export function resolveModelConfig(raw: RawModelConfig | Record<string, unknown>
   }
   const parsed = v.safeParse(MODEL_CONFIG_SCHEMA, r, { abortEarly: true });
   if (!parsed.success) throw new ConfigError(parsed.issues[0].message);
-  const config = { ...parsed.output } as Record<string, unknown>;
-  const plan = networkPlan(config as ModelConfig);
-  checkCombinations(config as ModelConfig, r, plan);
+  // Every key of the arch in its schema's order (config.json's order), filled in place below
+  // and the unset ones dropped, so the plan computed here is the one the builder reads.
   const out: Record<string, unknown> = {};
-  // In the schema's key order, which config.json has always had.
-  for (const k of applicable) if (config[k] !== undefined) out[k] = config[k];
+  for (const k of applicable) out[k] = (parsed.output as Record<string, unknown>)[k];
   const resolved = out as ModelConfig;
+  const plan = networkPlan(resolved);
+  checkCombinations(resolved, r, plan);
+  for (const k of applicable) if (out[k] === undefined) delete out[k];
   if (resolved.attention === "sge") checkSge(resolved, plan);
   RESOLVED.add(resolved);
   return resolved;

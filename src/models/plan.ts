@@ -205,8 +205,24 @@ function mobilenetPlan(c: MobileNetV1Config): NetworkPlan {
   return assemble(Math.round(32 * c.width), 2, false, stages, false);
 }
 
-/** The plan of a resolved model config (pure: no layer is built). */
+/** Plans already computed, by config object: the validator's plan is the one the builder and the counter read. */
+const PLANS = new WeakMap<object, NetworkPlan>();
+
+/**
+ * The plan of a resolved model config (pure: no layer is built), computed once per config
+ * object (resolved configs are not changed after resolveModelConfig returns them).
+ */
 export function networkPlan(config: ModelConfig): NetworkPlan {
+  let plan = PLANS.get(config);
+  if (!plan) {
+    plan = planFor(config);
+    PLANS.set(config, plan);
+  }
+  return plan;
+}
+
+/** Dispatches to the arch's planner. */
+function planFor(config: ModelConfig): NetworkPlan {
   switch (config.arch) {
     case "resnet-cifar":
       return resnetCifarPlan(config);

@@ -169,6 +169,11 @@ describe("networkPlan", () => {
     ]);
   });
 
+  it("is computed once per resolved config: the validator's plan is the one the builder and the counter read", () => {
+    const c = presetConfig("se_resnet20");
+    expect(networkPlan(c)).toBe(networkPlan(c));
+  });
+
   it("is what the validator reads: SGE groups against each stage's widths, the input against the total stride", () => {
     expect(error(() => presetConfig("sge_resnet50", { groups: 48 })).message).toMatch(
       /groups=48.*256/,
