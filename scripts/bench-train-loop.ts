@@ -18,8 +18,8 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendChoice, initBackend } from "../src/backend/index.js";
 import { loadDataset } from "../src/data/dataset.js";
-import { createModel } from "../src/models/index.js";
-import { modelOverridesOf, resolveExperimentConfig } from "../src/train/config.js";
+import { buildModel } from "../src/models/index.js";
+import { experimentOf, resolveExperimentConfig } from "../src/train/config.js";
 import { crossEntropy } from "../src/train/loss.js";
 import { runExperiment } from "../src/train/run.js";
 import { readRun } from "../src/train/run-folder.js";
@@ -60,7 +60,7 @@ const config = resolveExperimentConfig({
 async function raw(): Promise<number> {
   const ds = loadDataset(config.dataset, { seed: 0, trainSubset: images, augment: false });
   const batches = [...ds.batches("train", batch, 0)];
-  const model = createModel(config.model, modelOverridesOf(config));
+  const model = buildModel(experimentOf(config).model, { name: config.model });
   const opt = tf.train.momentum(config.lr, config.momentum);
   // One untimed step, as the loop's first step also pays for kernel set-up.
   const stepOnce = async (b: (typeof batches)[number]) => {

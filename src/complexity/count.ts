@@ -8,8 +8,11 @@ import { ConfigError, quote } from "../errors.js";
 import {
   buildModel,
   type ModelConfig,
+  type NetworkPlan,
+  networkPlan,
   presetConfig,
   type RawModelConfig,
+  stageOfLayer,
 } from "../models/index.js";
 import { ATTENTION_CLASSES, LAYER_RULES } from "./rules.js";
 
@@ -29,12 +32,32 @@ export interface LayerComplexity {
   attentionOps: number;
 }
 
+/** The cost of one stage (its units and their attention blocks), read through the network's plan. */
+export interface StageComplexity {
+  /** Stage number, paper numbering. */
+  stage: number;
+  /** Units in the stage. */
+  units: number;
+  /** Channels leaving the stage. */
+  outChannels: number;
+  /** Total downsampling at the stage's output. */
+  outputStride: number;
+  /** Trainable parameters of the stage's layers. */
+  params: number;
+  /** Multiply-adds of the stage's layers. */
+  macs: number;
+  /** Parameters of the stage's attention blocks (included in `params`). */
+  attentionParams: number;
+}
+
 /** The complexity of one network for one image. */
 export interface ComplexityReport {
   /** Model (preset) name. */
   model: string;
   /** Resolved config, when counted from a preset name. */
   config?: ModelConfig;
+  /** Per-stage totals from the config's plan (stem and head excluded), when counted from a preset name. */
+  stages?: StageComplexity[];
   /** Input shape [H, W, C]. */
   inputShape: number[];
   /** Trainable parameters (BN moving statistics excluded, as the papers count). */
@@ -137,8 +160,31 @@ export function countComplexity(
   const config = presetConfig(modelOrName, overrides ?? {});
   const model = buildModel(config, { name: modelOrName, init: "zeros" });
   try {
-    return { ...countModel(model, modelOrName), config };
+    const report = countModel(model, modelOrName);
+    return { ...report, config, stages: perStage(report.layers, networkPlan(config)) };
   } finally {
     model.dispose();
   }
+}
+
+/** Sums the layers of each stage of `plan` (layers outside every stage, stem and head, are left out). */
+function perStage(layers: readonly LayerComplexity[], plan: NetworkPlan): StageComplexity[] {
+  const stageOf = stageOfLayer(plan);
+  const out = plan.stages.map((s) => ({
+    stage: s.stage,
+    units: s.units.length,
+    outChannels: s.out,
+    outputStride: s.outputStride,
+    params: 0,
+    macs: 0,
+    attentionParams: 0,
+  }));
+  for (const l of layers) {
+    const row = out.find((r) => r.stage === stageOf(l.name));
+    if (!row) continue;
+    row.params += l.params;
+    row.macs += l.macs;
+    if (ATTENTION_CLASSES.includes(l.className)) row.attentionParams += l.params;
+  }
+  return out;
 }

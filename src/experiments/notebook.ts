@@ -16,12 +16,12 @@ import {
 } from "../backend/index.js";
 import { ConfigError, quote, SenetLabError } from "../errors.js";
 import { loadModel } from "../io/file-handler.js";
-import { createModel } from "../models/index.js";
+import { buildModel } from "../models/index.js";
 import { variantRows } from "../report/compare.js";
 import { findReusable, indexFinishedRuns, wantedRunKey } from "../sweep/reuse.js";
 import { checkSweep, runSweep, type SweepRunOutcome } from "../sweep/run-sweep.js";
 import { loadLatestCheckpoint } from "../train/checkpoint.js";
-import { modelOverridesOf, resolveExperimentConfig } from "../train/config.js";
+import { parseExperiment, resolveExperimentConfig } from "../train/config.js";
 import { RUN_FILES } from "../train/run-folder.js";
 import { runKey } from "../util/code-hash.js";
 import { PROJECT_ROOT, readJsonIfExists, writeJsonAtomic } from "../util/fs.js";
@@ -333,8 +333,8 @@ export async function startNotebook(options: StartNotebookOptions): Promise<Lab>
           `${runDir} has neither its final weights (${RUN_FILES.model}/) nor a checkpoint; delete the run folder and rerun the notebook to train it again`,
         );
       }
-      const resolved = resolveExperimentConfig(config);
-      const model = createModel(resolved.model, modelOverridesOf(resolved));
+      const { preset, model: modelConfig } = parseExperiment(config);
+      const model = buildModel(modelConfig, { name: preset });
       model.weights.forEach((w, i) => {
         const s = ckpt.weights[i]!;
         tf.tidy(() => {

@@ -1,9 +1,11 @@
 /**
- * Argument checking shared by the attention layers: layer args are plain validated objects, so
- * unknown keys and wrong types fail in the constructor (before any model is built), each error
- * naming the layer, the key, the bad value and what is allowed.
+ * Argument checking shared by the attention layers: each layer's own arguments are a valibot
+ * object schema (the library of the config schemas, src/models/schema.ts), so unknown keys and
+ * wrong types fail in the constructor (before any model is built; also when tfjs deserialises a
+ * saved model), each error naming the layer, the key, the bad value and what is allowed.
  */
 import type * as tf from "@tensorflow/tfjs";
+import * as v from "valibot";
 import { ConfigError, quote } from "../errors.js";
 
 /** The constructor argument of every tfjs layer (name, trainable, inputShape, dtype, ...). */
@@ -38,28 +40,49 @@ export function checkArgKeys(layer: string, args: unknown, own: readonly string[
   }
 }
 
-/** `value` if it is a boolean, `fallback` if undefined, else a ConfigError. */
-export function boolArg(layer: string, key: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") {
-    throw new ConfigError(`${layer} ${key} must be true or false; got ${quote(value)}`);
+/** A layer's own arguments as a valibot object schema, each key with its default. */
+export type LayerArgsSchema = v.ObjectSchema<v.ObjectEntries, undefined>;
+
+/**
+ * Parses a layer's own arguments with its schema: unknown keys first (naming the allowed ones),
+ * then each value in the schema's key order. tfjs's own LayerArgs pass through untouched.
+ */
+export function parseLayerArgs<S extends LayerArgsSchema>(
+  layer: string,
+  args: unknown,
+  schema: S,
+): v.InferOutput<S> {
+  const own = Object.keys(schema.entries);
+  checkArgKeys(layer, args, own);
+  const given: Record<string, unknown> = {};
+  for (const k of own) {
+    const value = (args as Record<string, unknown>)[k];
+    if (value !== undefined) given[k] = value;
   }
-  return value;
+  const r = v.safeParse(schema, given, { abortEarly: true });
+  if (!r.success) throw new ConfigError(r.issues[0].message);
+  return r.output;
 }
 
-/** `value` if it is an integer >= min, `fallback` if undefined, else a ConfigError. */
-export function intArg<F extends number | undefined>(
-  layer: string,
-  key: string,
-  value: unknown,
-  fallback: F,
-  min = 1,
-): number | F {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new ConfigError(`${layer} ${key} must be an integer >= ${min}; got ${quote(value)}`);
-  }
-  return value;
+/** An integer argument >= min ("<layer> <key> must be an integer >= <min>; got <value>"). */
+export function intArg(layer: string, key: string, min = 1) {
+  const m = (i: v.BaseIssue<unknown>) =>
+    `${layer} ${key} must be an integer >= ${min}; got ${quote(i.input)}`;
+  return v.pipe(v.number(m), v.integer(m), v.minValue(min, m));
+}
+
+/** A boolean argument ("<layer> <key> must be true or false; got <value>"). */
+export function boolArg(layer: string, key: string) {
+  return v.boolean((i) => `${layer} ${key} must be true or false; got ${quote(i.input)}`);
+}
+
+/** A string argument out of `allowed`, worded as errors.ts's oneOf. */
+export function oneOfArg<const T extends readonly string[]>(what: string, allowed: T) {
+  return v.picklist(
+    allowed,
+    (i) =>
+      `${what} must be one of ${allowed.map((x) => JSON.stringify(x)).join(", ")}; got ${quote(i.input)}`,
+  );
 }
 
 /** Formats a shape for messages, with null (unknown) dimensions as "?". */

@@ -12,11 +12,22 @@
  * The unbiased std needs at least two positions: H·W = 1 is a ConfigError (PyTorch gives NaN).
  */
 import * as tf from "@tensorflow/tfjs";
+import * as v from "valibot";
 import { ConfigError, quote } from "../errors.js";
-import { type BaseLayerArgs, checkArgKeys, intArg, nhwcShape, shapeText } from "./args.js";
+import { type BaseLayerArgs, intArg, nhwcShape, parseLayerArgs, shapeText } from "./args.js";
 
-/** The SGE-specific argument names (besides tfjs's LayerArgs). */
-export const SGE_ARG_KEYS = ["groups", "epsilon"] as const;
+/** SpatialGroupEnhance's own arguments: types and defaults (groups against C waits for build). */
+const SGE_ARGS = (() => {
+  const e = (i: v.BaseIssue<unknown>) =>
+    `SpatialGroupEnhance epsilon must be a finite number >= 0; got ${quote(i.input)}`;
+  return v.object({
+    groups: v.optional(intArg("SpatialGroupEnhance", "groups"), 64),
+    epsilon: v.optional(v.pipe(v.number(e), v.finite(e), v.minValue(0, e)), 1e-5),
+  });
+})();
+
+/** The SGE-specific argument names (besides tfjs's LayerArgs), from SGE_ARGS. */
+export const SGE_ARG_KEYS = Object.keys(SGE_ARGS.entries) as (keyof typeof SGE_ARGS.entries)[];
 
 /** Arguments of SpatialGroupEnhance. */
 export interface SpatialGroupEnhanceArgs extends BaseLayerArgs {
@@ -45,14 +56,7 @@ export class SpatialGroupEnhance extends tf.layers.Layer {
   private beta: tf.LayerVariable | null = null;
 
   constructor(args: SpatialGroupEnhanceArgs = {}) {
-    checkArgKeys("SpatialGroupEnhance", args, SGE_ARG_KEYS);
-    const groups = intArg("SpatialGroupEnhance", "groups", args.groups, 64);
-    const epsilon = args.epsilon ?? 1e-5;
-    if (typeof epsilon !== "number" || !Number.isFinite(epsilon) || epsilon < 0) {
-      throw new ConfigError(
-        `SpatialGroupEnhance epsilon must be a finite number >= 0; got ${quote(args.epsilon)}`,
-      );
-    }
+    const { groups, epsilon } = parseLayerArgs("SpatialGroupEnhance", args, SGE_ARGS);
     super(args);
     this.groups = groups;
     this.epsilon = epsilon;

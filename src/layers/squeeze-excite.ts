@@ -18,8 +18,17 @@
  * i.e. varianceScaling(scale 1/3, fanIn, uniform) for the kernels.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ConfigError, oneOf, quote } from "../errors.js";
-import { type BaseLayerArgs, boolArg, checkArgKeys, intArg, nhwcShape, shapeText } from "./args.js";
+import * as v from "valibot";
+import { ConfigError, quote } from "../errors.js";
+import {
+  type BaseLayerArgs,
+  boolArg,
+  intArg,
+  nhwcShape,
+  oneOfArg,
+  parseLayerArgs,
+  shapeText,
+} from "./args.js";
 
 /** A tfjs weight initializer. */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -43,15 +52,22 @@ const EXCITATIONS: Record<ExcitationType, (s: tf.Tensor) => tf.Tensor> = {
   hardSigmoid: (s) => tf.clipByValue(tf.add(tf.mul(s, 1 / 6), 0.5), 0, 1),
 };
 
-/** The SE-specific argument names (besides tfjs's LayerArgs). */
-export const SE_ARG_KEYS = [
-  "reduction",
-  "hiddenChannels",
-  "squeeze",
-  "excitation",
-  "useBias",
-  "spatial",
-] as const;
+/** SqueezeExcite's own arguments: types and defaults (reduction's 16 applies unless hiddenChannels is given). */
+const SE_ARGS = (() => {
+  const r = (i: v.BaseIssue<unknown>) =>
+    `SqueezeExcite reduction must be a positive finite number (hidden width max(1, floor(C / r))); got ${quote(i.input)}`;
+  return v.object({
+    reduction: v.optional(v.pipe(v.number(r), v.finite(r), v.gtValue(0, r))),
+    hiddenChannels: v.optional(intArg("SqueezeExcite", "hiddenChannels")),
+    squeeze: v.optional(oneOfArg("SqueezeExcite squeeze", SQUEEZE_TYPES), "avg"),
+    excitation: v.optional(oneOfArg("SqueezeExcite excitation", EXCITATION_TYPES), "sigmoid"),
+    useBias: v.optional(boolArg("SqueezeExcite", "useBias"), false),
+    spatial: v.optional(boolArg("SqueezeExcite", "spatial"), false),
+  });
+})();
+
+/** The SE-specific argument names (besides tfjs's LayerArgs), from SE_ARGS. */
+export const SE_ARG_KEYS = Object.keys(SE_ARGS.entries) as (keyof typeof SE_ARGS.entries)[];
 
 /** Arguments of SqueezeExcite. */
 export interface SqueezeExciteArgs extends BaseLayerArgs {
@@ -69,35 +85,20 @@ export interface SqueezeExciteArgs extends BaseLayerArgs {
   spatial?: boolean;
 }
 
-/** Validates SqueezeExcite args (types and names; shape checks wait for build). */
+/** Validates SqueezeExcite args (names and types through SE_ARGS; shape checks wait for build). */
 function parseArgs(args: SqueezeExciteArgs) {
-  checkArgKeys("SqueezeExcite", args, SE_ARG_KEYS);
-  const hiddenChannels = intArg("SqueezeExcite", "hiddenChannels", args.hiddenChannels, undefined);
-  if (hiddenChannels !== undefined && args.reduction !== undefined) {
+  const a = parseLayerArgs("SqueezeExcite", args, SE_ARGS);
+  if (a.hiddenChannels !== undefined && a.reduction !== undefined) {
     throw new ConfigError(
-      `SqueezeExcite takes reduction or hiddenChannels, not both; got reduction ${quote(args.reduction)} and hiddenChannels ${quote(hiddenChannels)}`,
+      `SqueezeExcite takes reduction or hiddenChannels, not both; got reduction ${quote(a.reduction)} and hiddenChannels ${quote(a.hiddenChannels)}`,
     );
   }
-  const reduction = args.reduction ?? 16;
-  if (typeof reduction !== "number" || !Number.isFinite(reduction) || reduction <= 0) {
+  if (a.spatial && a.squeeze !== "avg") {
     throw new ConfigError(
-      `SqueezeExcite reduction must be a positive finite number (hidden width max(1, floor(C / r))); got ${quote(args.reduction)}`,
+      `SqueezeExcite spatial (NoSqueeze) does no pooling, so squeeze must stay "avg" (the default); got squeeze ${quote(a.squeeze)}`,
     );
   }
-  const squeeze = oneOf("SqueezeExcite squeeze", args.squeeze ?? "avg", SQUEEZE_TYPES);
-  const excitation = oneOf(
-    "SqueezeExcite excitation",
-    args.excitation ?? "sigmoid",
-    EXCITATION_TYPES,
-  );
-  const useBias = boolArg("SqueezeExcite", "useBias", args.useBias, false);
-  const spatial = boolArg("SqueezeExcite", "spatial", args.spatial, false);
-  if (spatial && squeeze !== "avg") {
-    throw new ConfigError(
-      `SqueezeExcite spatial (NoSqueeze) does no pooling, so squeeze must stay "avg" (the default); got squeeze ${quote(squeeze)}`,
-    );
-  }
-  return { hiddenChannels, reduction, squeeze, excitation, useBias, spatial };
+  return { ...a, reduction: a.reduction ?? 16 };
 }
 
 /** torch.nn.Linear's default init: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */

@@ -13,10 +13,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fusedBatchNormalization } from "../layers/fused-batch-normalization.js";
-import type { INTEGRATIONS, ModelConfig, PLACEMENTS, STRIDE_INS } from "./config.js";
 import { GroupedConv2D } from "./grouped-conv.js";
 import { convInitializer, initMode } from "./init.js";
 import { PadShortcut } from "./pad-shortcut.js";
+import type { INTEGRATIONS, ModelConfig, PLACEMENTS, STRIDE_INS } from "./schema.js";
 
 type ST = tf.SymbolicTensor;
 

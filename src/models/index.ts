@@ -7,6 +7,7 @@ export * from "./head.js";
 export * from "./init.js";
 export * from "./mobilenet.js";
 export * from "./pad-shortcut.js";
+export * from "./plan.js";
 export * from "./presets.js";
 export * from "./resnet.js";
 export * from "./resnet-cifar.js";

@@ -17,7 +17,14 @@ import type * as tf from "@tensorflow/tfjs";
 import { ConfigError, quote } from "../errors.js";
 import { attentionFactory } from "./attention.js";
 import type { AttentionFactory } from "./blocks.js";
-import { type Arch, type ModelConfig, type RawModelConfig, resolveModelConfig } from "./config.js";
+import {
+  type Arch,
+  isResolvedModelConfig,
+  type ModelConfig,
+  type ModelConfigOf,
+  type RawModelConfig,
+  resolveModelConfig,
+} from "./config.js";
 import { type InitMode, withInitMode } from "./init.js";
 import { buildMobileNetV1 } from "./mobilenet.js";
 import { buildResNet } from "./resnet.js";
@@ -25,10 +32,13 @@ import { buildPreactResNetCifar, buildResNetCifar } from "./resnet-cifar.js";
 import { buildResNeXt } from "./resnext.js";
 
 /** One builder per architecture: the lookup table `buildModel` dispatches through. */
-export const ARCH_BUILDERS: Record<
-  Arch,
-  (config: ModelConfig, attention: AttentionFactory | null, name: string) => tf.LayersModel
-> = {
+export const ARCH_BUILDERS: {
+  [A in Arch]: (
+    config: ModelConfigOf<A>,
+    attention: AttentionFactory | null,
+    name: string,
+  ) => tf.LayersModel;
+} = {
   "resnet-cifar": buildResNetCifar,
   "preact-resnet-cifar": buildPreactResNetCifar,
   resnet: buildResNet,
@@ -121,16 +131,39 @@ export interface BuildOptions {
   init?: InitMode;
 }
 
-/** Builds the network of a config (validated again, so hand-written configs are safe). */
+/**
+ * Builds the network of a config. A config resolveModelConfig returned is built as it is; any
+ * other object (hand-written, or read back from JSON) is parsed first, so it is safe too.
+ */
 export function buildModel(
   config: ModelConfig | RawModelConfig,
   options: BuildOptions = {},
 ): tf.LayersModel {
-  const resolved = resolveModelConfig(config as RawModelConfig);
-  const build = ARCH_BUILDERS[resolved.arch];
+  const resolved = isResolvedModelConfig(config) ? config : resolveModelConfig(config);
+  const name = options.name ?? resolved.arch;
   return withInitMode(options.init ?? "random", () =>
-    build(resolved, attentionFactory(resolved), options.name ?? resolved.arch),
+    buildArch(resolved, attentionFactory(resolved), name),
   );
+}
+
+/** Dispatches to the arch's builder with the config narrowed to that arch. */
+function buildArch(
+  c: ModelConfig,
+  attention: AttentionFactory | null,
+  name: string,
+): tf.LayersModel {
+  switch (c.arch) {
+    case "resnet-cifar":
+      return ARCH_BUILDERS[c.arch](c, attention, name);
+    case "preact-resnet-cifar":
+      return ARCH_BUILDERS[c.arch](c, attention, name);
+    case "resnet":
+      return ARCH_BUILDERS[c.arch](c, attention, name);
+    case "resnext":
+      return ARCH_BUILDERS[c.arch](c, attention, name);
+    case "mobilenet-v1":
+      return ARCH_BUILDERS[c.arch](c, attention, name);
+  }
 }
 
 /** Builds a named preset, with optional config overrides (e.g. `{ attention: "se", stages: [4] }`). */

@@ -20,58 +20,57 @@ import {
   relu,
   slotFor,
 } from "./blocks.js";
-import type { ModelConfig } from "./config.js";
 import { classifierHead } from "./head.js";
+import { networkPlan } from "./plan.js";
+import type { PreactResNetCifarConfig, ResNetCifarConfig } from "./schema.js";
 
 type ST = tf.SymbolicTensor;
 
-/** Builds a CIFAR ResNet (basic units) from a resolved config; `attention` makes each block's layer. */
+/** Builds a CIFAR ResNet (basic units) from a resolved config, laid out by its plan; `attention` makes each block's layer. */
 export function buildResNetCifar(
-  config: ModelConfig,
+  config: ResNetCifarConfig,
   attention: AttentionFactory | null,
   name: string,
 ): tf.LayersModel {
-  const n = (config.depth! - 2) / 6;
+  const plan = networkPlan(config);
   const input = tf.input({ shape: config.inputShape, name: "input" });
   let x: ST = convBn(input, {
-    filters: config.width,
+    filters: plan.stem,
     kernelSize: 3,
     name: "conv1",
     activate: true,
   });
-  for (const [k, stage] of [2, 3, 4].entries()) {
-    const filters = config.width * 2 ** k;
-    for (let b = 1; b <= n; b++) {
+  for (const { stage, units } of plan.stages) {
+    for (const [i, unit] of units.entries()) {
       x = basicBlock(x, {
-        filters,
-        strides: b === 1 && stage > 2 ? 2 : 1,
-        shortcut: config.shortcut!,
-        name: `conv${stage}_${b}`,
-        slot: slotFor(config, attention, stage, b),
+        filters: unit.filters,
+        strides: unit.strides,
+        shortcut: config.shortcut,
+        name: unit.name,
+        slot: slotFor(config, attention, stage, i + 1),
       });
     }
   }
   return tf.model({ inputs: input, outputs: classifierHead(x, config.numClasses), name });
 }
 
-/** Builds a pre-activation bottleneck CIFAR ResNet (ResNet-164 at depth 164). */
+/** Builds a pre-activation bottleneck CIFAR ResNet (ResNet-164 at depth 164), laid out by its plan. */
 export function buildPreactResNetCifar(
-  config: ModelConfig,
+  config: PreactResNetCifarConfig,
   attention: AttentionFactory | null,
   name: string,
 ): tf.LayersModel {
-  const n = (config.depth! - 2) / 9;
+  const plan = networkPlan(config);
   const input = tf.input({ shape: config.inputShape, name: "input" });
-  let x: ST = conv(input, { filters: config.width, kernelSize: 3, name: "conv1" });
-  for (const [k, stage] of [2, 3, 4].entries()) {
-    const inner = config.width * 2 ** k;
-    for (let b = 1; b <= n; b++) {
+  let x: ST = conv(input, { filters: plan.stem, kernelSize: 3, name: "conv1" });
+  for (const { stage, units } of plan.stages) {
+    for (const [i, unit] of units.entries()) {
       x = preactBottleneckBlock(x, {
-        inner,
-        filters: 4 * inner,
-        strides: b === 1 && stage > 2 ? 2 : 1,
-        name: `conv${stage}_${b}`,
-        slot: slotFor(config, attention, stage, b),
+        inner: unit.inner,
+        filters: unit.filters,
+        strides: unit.strides,
+        name: unit.name,
+        slot: slotFor(config, attention, stage, i + 1),
       });
     }
   }

@@ -8,19 +8,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type AttentionFactory, basicBlock, bottleneckBlock, convBn, slotFor } from "./blocks.js";
-import type { ModelConfig } from "./config.js";
 import { classifierHead } from "./head.js";
+import { networkPlan } from "./plan.js";
+import type { ResNetConfig } from "./schema.js";
 
 type ST = tf.SymbolicTensor;
-
-/** Units per stage (conv2_x…conv5_x) for each ImageNet depth. */
-export const RESNET_UNITS: Record<number, [number, number, number, number]> = {
-  18: [2, 2, 2, 2],
-  34: [3, 4, 6, 3],
-  50: [3, 4, 6, 3],
-  101: [3, 4, 23, 3],
-  152: [3, 8, 36, 3],
-};
 
 /** The ImageNet stem shared with ResNeXt: conv1 7×7/2, BN, ReLU, 3×3/2 max pool (padding 1). */
 export function imagenetStem(input: ST, filters: number): ST {
@@ -32,36 +24,32 @@ export function imagenetStem(input: ST, filters: number): ST {
     .apply(padded) as ST;
 }
 
-/** Builds an ImageNet ResNet from a resolved config. */
+/** Builds an ImageNet ResNet from a resolved config, laid out by its plan (plan.ts). */
 export function buildResNet(
-  config: ModelConfig,
+  config: ResNetConfig,
   attention: AttentionFactory | null,
   name: string,
 ): tf.LayersModel {
-  const units = RESNET_UNITS[config.depth!]!;
-  const bottleneck = config.depth! >= 50;
+  const plan = networkPlan(config);
   const input = tf.input({ shape: config.inputShape, name: "input" });
-  let x = imagenetStem(input, config.width);
-  for (const [k, n] of units.entries()) {
-    const stage = k + 2;
-    const planes = config.width * 2 ** k;
-    for (let b = 1; b <= n; b++) {
-      const strides = b === 1 && stage > 2 ? 2 : 1;
-      const slot = slotFor(config, attention, stage, b);
-      const blockName = `conv${stage}_${b}`;
-      x = bottleneck
+  let x = imagenetStem(input, plan.stem);
+  for (const { stage, units } of plan.stages) {
+    for (const [i, unit] of units.entries()) {
+      const slot = slotFor(config, attention, stage, i + 1);
+      const blockName = unit.name;
+      x = plan.bottleneck
         ? bottleneckBlock(x, {
-            inner: planes,
-            filters: 4 * planes,
-            strides,
-            strideIn: config.strideIn!,
+            inner: unit.inner,
+            filters: unit.filters,
+            strides: unit.strides,
+            strideIn: config.strideIn ?? "1x1",
             groups: 1,
             name: blockName,
             slot,
           })
         : basicBlock(x, {
-            filters: planes,
-            strides,
+            filters: unit.filters,
+            strides: unit.strides,
             shortcut: "projection",
             name: blockName,
             slot,

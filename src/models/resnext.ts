@@ -7,33 +7,30 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type AttentionFactory, bottleneckBlock, slotFor } from "./blocks.js";
-import type { ModelConfig } from "./config.js";
 import { classifierHead } from "./head.js";
-import { imagenetStem, RESNET_UNITS } from "./resnet.js";
+import { networkPlan } from "./plan.js";
+import { imagenetStem } from "./resnet.js";
+import type { ResNeXtConfig } from "./schema.js";
 
-/** Builds a ResNeXt from a resolved config. */
+/** Builds a ResNeXt from a resolved config, laid out by its plan (plan.ts). */
 export function buildResNeXt(
-  config: ModelConfig,
+  config: ResNeXtConfig,
   attention: AttentionFactory | null,
   name: string,
 ): tf.LayersModel {
-  const units = RESNET_UNITS[config.depth!]!;
-  const cardinality = config.cardinality!;
+  const plan = networkPlan(config);
   const input = tf.input({ shape: config.inputShape, name: "input" });
-  let x = imagenetStem(input, 64);
-  for (const [k, n] of units.entries()) {
-    const stage = k + 2;
-    const planes = 64 * 2 ** k;
-    const inner = Math.floor((planes * config.width) / 64) * cardinality;
-    for (let b = 1; b <= n; b++) {
+  let x = imagenetStem(input, plan.stem);
+  for (const { stage, units } of plan.stages) {
+    for (const [i, unit] of units.entries()) {
       x = bottleneckBlock(x, {
-        inner,
-        filters: 4 * planes,
-        strides: b === 1 && stage > 2 ? 2 : 1,
-        strideIn: config.strideIn!,
-        groups: cardinality,
-        name: `conv${stage}_${b}`,
-        slot: slotFor(config, attention, stage, b),
+        inner: unit.inner,
+        filters: unit.filters,
+        strides: unit.strides,
+        strideIn: config.strideIn ?? "3x3",
+        groups: config.cardinality,
+        name: unit.name,
+        slot: slotFor(config, attention, stage, i + 1),
       });
     }
   }

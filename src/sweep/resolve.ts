@@ -10,7 +10,7 @@ import { countRuns, expandRunsUnchecked, type SweepRun } from "./expand.js";
 import {
   ATTENTION_KEY_READERS,
   isCompleteConfig,
-  resolveExperimentConfig,
+  runConfig,
   unreadKeyReason,
   unreadKeys,
 } from "./experiment.js";
@@ -56,6 +56,14 @@ export function checkRunCount(spec: SweepSpec, maxRuns: number = DEFAULT_MAX_RUN
  * SE runs read it) but must apply to at least one.
  */
 export function resolveSweepSpec(raw: unknown, options: ResolveSweepOptions = {}): SweepSpec {
+  return resolveSweep(raw, options).spec;
+}
+
+/** resolveSweepSpec, also returning the runs it expanded and parsed (runConfig knows their configs). */
+export function resolveSweep(
+  raw: unknown,
+  options: ResolveSweepOptions = {},
+): { spec: SweepSpec; runs: SweepRun[] } {
   const spec = checkSweepShape(raw);
   checkRunCount(spec, options.maxRuns);
   const errors: string[] = [];
@@ -66,14 +74,15 @@ export function resolveSweepSpec(raw: unknown, options: ResolveSweepOptions = {}
   );
   const baseKeyUsed = new Map<string, string | undefined>(baseKeys.map((k) => [k, undefined]));
   const lastReason = new Map<string, string>();
-  for (const run of expandRunsUnchecked(spec)) {
+  const runs = expandRunsUnchecked(spec);
+  for (const run of runs) {
     const prev = seen.get(run.id.toLowerCase());
     if (prev !== undefined) {
       errors.push(`runs ${quote(prev)} and ${quote(run.id)} would share one folder`);
     }
     seen.set(run.id.toLowerCase(), run.id);
     try {
-      const resolved = resolveExperimentConfig(run.config);
+      const resolved = runConfig(run);
       const exempt = Object.keys(spec.base).filter((k) => !(k in run.overrides));
       for (const k of unreadKeys(run.config, resolved, exempt)) {
         errors.push(
@@ -101,7 +110,7 @@ export function resolveSweepSpec(raw: unknown, options: ResolveSweepOptions = {}
       formatErrors(`sweep ${quote(spec.name)} has invalid runs`, dedupe(errors)),
     );
   }
-  return spec;
+  return { spec, runs };
 }
 
 /**
@@ -115,7 +124,7 @@ export function checkSweepData(spec: SweepSpec, runs: SweepRun[]): void {
   const counts = new Map<string, DatasetCounts | null>();
   const errors: string[] = [];
   for (const run of runs) {
-    const c = resolveExperimentConfig(run.config);
+    const c = runConfig(run);
     const key = `${c.dataset}\0${c.dataDir ?? ""}`;
     if (!counts.has(key)) {
       try {
@@ -162,5 +171,5 @@ function dedupe(errors: string[]): string[] {
  * first seeds. Accepts a raw spec (validated first) or one from resolveSweepSpec.
  */
 export function expandSweep(spec: SweepSpec | unknown): SweepRun[] {
-  return expandRunsUnchecked(resolveSweepSpec(spec));
+  return resolveSweep(spec).runs;
 }

@@ -16,7 +16,7 @@ import { clearRunTempFiles } from "../train/run-folder.js";
 import { runKey, trainingCodeHash } from "../util/code-hash.js";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import type { SweepRun } from "./expand.js";
-import { type RunSummary, resolveExperimentConfig } from "./experiment.js";
+import { type RunSummary, runConfig } from "./experiment.js";
 import {
   CHECKPOINT_DIR,
   CONFIG_FILE,
@@ -155,10 +155,7 @@ export function indexFinishedRuns(root: string): ReuseIndex {
 
 /** The content key a sweep run would have if trained now by this checkout. */
 export function wantedRunKey(run: SweepRun, codeHash: string = trainingCodeHash()): string {
-  return runKey(
-    resolveExperimentConfig(run.config) as unknown as Record<string, unknown>,
-    codeHash,
-  );
+  return runKey(runConfig(run) as unknown as Record<string, unknown>, codeHash);
 }
 
 /**
@@ -173,7 +170,7 @@ export function findReusable(
 ): ReuseCandidate | undefined {
   const list = index.byKey.get(key);
   if (!list) return undefined;
-  const asked = resolveExperimentConfig(run.config).backend;
+  const asked = runConfig(run).backend;
   const self = path.resolve(exclude);
   return list.find(
     (c) =>
@@ -280,7 +277,7 @@ export function tryReuse(
       key: source.key,
       at: new Date().toISOString(),
     };
-    const config = resolveExperimentConfig(run.config) as unknown as Record<string, unknown>;
+    const config = runConfig(run) as unknown as Record<string, unknown>;
     try {
       return {
         outcome: "reused",

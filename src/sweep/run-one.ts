@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readJsonIfExists } from "../util/fs.js";
 import type { SweepRun } from "./expand.js";
-import { type RunSummary, resolveExperimentConfig, runExperiment } from "./experiment.js";
+import { type RunSummary, runConfig, runExperiment } from "./experiment.js";
 import {
   clearPartialCopy,
   isRunDone,
@@ -56,7 +56,7 @@ export async function runOne(
     // A copy from another sweep that was killed before its summary: train from a clean folder
     // (its reused.json would otherwise claim results this run computes itself).
     if (fs.existsSync(path.join(runDir, REUSED_FILE))) clearPartialCopy(runDir);
-    const config = resolveExperimentConfig(run.config);
+    const config = runConfig(run);
     const summary = await runExperiment(config, {
       runDir,
       progress: options.progress ?? false,

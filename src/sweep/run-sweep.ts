@@ -12,8 +12,8 @@ import { BACKEND_CHOICES, type BackendChoice } from "../backend/index.js";
 import { ConfigError, CorruptFileError, EXIT_PREEMPTED, oneOf, quote } from "../errors.js";
 import { trainingCodeHash } from "../util/code-hash.js";
 import { appendJsonl, checkWritableDir, readJsonIfExists } from "../util/fs.js";
-import { expandRunsUnchecked, type SweepRun } from "./expand.js";
-import { type RunSummary, resolveExperimentConfig } from "./experiment.js";
+import type { SweepRun } from "./expand.js";
+import { type RunSummary, resolveExperimentConfig, runConfig } from "./experiment.js";
 import {
   CONFIG_FILE,
   clearFailure,
@@ -36,7 +36,7 @@ import {
 import { lockState } from "./lock.js";
 import { WorkerPool } from "./pool.js";
 import { resolvePoolShape, threadsFromEnv } from "./pool-shape.js";
-import { checkSweepData, resolveSweepSpec } from "./resolve.js";
+import { checkSweepData, resolveSweep } from "./resolve.js";
 import {
   findReusable,
   hasCheckpoint,
@@ -252,7 +252,7 @@ export function checkExistingRuns(
       path.join(runDirOf(outDir, run.id), CONFIG_FILE),
     );
     if (!stored) continue;
-    const wanted = resolveExperimentConfig(run.config) as unknown as Record<string, unknown>;
+    const wanted = runConfig(run) as unknown as Record<string, unknown>;
     fillAddedKeys(stored, wanted);
     const diff = Object.keys(wanted).filter((k) => !jsonEqual(wanted[k], stored[k]));
     if (diff.length > 0) {
@@ -295,10 +295,9 @@ export function checkSweep(
   outDir?: string,
   options: CheckSweepOptions = {},
 ): CheckedSweep {
-  const spec = resolveSweepSpec(rawSpec, {
+  const { spec, runs } = resolveSweep(rawSpec, {
     ...(options.maxRuns !== undefined ? { maxRuns: options.maxRuns } : {}),
   });
-  const runs = expandRunsUnchecked(spec);
   checkSweepData(spec, runs);
   const dir = path.resolve(outDir ?? defaultOutDir(spec));
   checkExistingRuns(dir, runs, options.damaged);

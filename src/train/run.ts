@@ -35,7 +35,8 @@ import {
 import {
   checkKeysApply,
   type ExperimentConfig,
-  modelOverridesOf,
+  ensureResolved,
+  experimentOf,
   type RawExperimentConfig,
   resolveExperimentConfig,
 } from "./config.js";
@@ -176,7 +177,7 @@ async function openRun(
   rawConfig: ExperimentConfig | RawExperimentConfig,
   options: RunOptions,
 ): Promise<OpenRun | { done: RunSummary }> {
-  const config = resolveExperimentConfig(rawConfig as RawExperimentConfig);
+  const config = ensureResolved(rawConfig);
   // A key the network never reads (reduction without SE, ...) is refused, not ignored.
   checkKeysApply(rawConfig as RawExperimentConfig, config);
   const runDir = path.resolve(options.runDir);
@@ -534,7 +535,7 @@ export async function runExperiment(
   const model = withSeededRandom(rng, () =>
     options.buildModel
       ? options.buildModel(config)
-      : createModel!(config.model, modelOverridesOf(config)),
+      : createModel!(experimentOf(config).model, config.model),
   );
   const st = trainStepState(model, config, rng);
   const { sgd } = st;

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { buildSync } from "esbuild";
+import { ATTENTION_KEY_READERS } from "../models/schema.js";
 import { PROJECT_ROOT } from "./fs.js";
 
 /**
@@ -120,9 +121,15 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Attention keys each attention type reads (models/attention.ts); the others build nothing. */
-const SE_KEYS = ["reduction", "squeeze", "excitation", "attentionBias", "spatial"];
-const SGE_KEYS = ["groups"];
+/**
+ * The parameters of one attention type only (SE's reduction, squeeze, ...; SGE's groups), from
+ * the model schema's ATTENTION_KEY_READERS: any other attention builds nothing from them. Keys
+ * every attention reads (stages, integration, placement) stay in the key even without attention,
+ * as they always have, so the content keys of finished runs do not change.
+ */
+const ONE_ATTENTION_KEYS = Object.entries(ATTENTION_KEY_READERS).filter(
+  ([, readers]) => readers.length === 1,
+);
 
 /**
  * The part of a resolved config that decides a run's numbers: without `dataDir` (where the files
@@ -134,11 +141,9 @@ export function effectiveConfig(resolvedConfig: Record<string, unknown>): Record
   const { dataDir: _d, backend: _b, ...rest } = resolvedConfig;
   const attention = rest.attention;
   if (typeof attention === "string") {
-    const unread = [
-      ...(attention === "se" ? [] : SE_KEYS),
-      ...(attention === "sge" ? [] : SGE_KEYS),
-    ];
-    for (const k of unread) delete rest[k];
+    for (const [k, readers] of ONE_ATTENTION_KEYS) {
+      if (!(readers as readonly string[]).includes(attention)) delete rest[k];
+    }
   }
   return rest;
 }
