@@ -5,5 +5,5 @@ export * from "./export.js";
 export * from "./import.js";
 export * from "./key-maps.js";
 export * from "./pth.js";
-export * from "./safetensors.js";
 export * from "./published.js";
+export * from "./safetensors.js";
