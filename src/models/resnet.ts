@@ -10,15 +10,32 @@ import * as tf from "@tensorflow/tfjs";
 import { type AttentionFactory, basicBlock, bottleneckBlock, convBn, slotFor } from "./blocks.js";
 import { classifierHead } from "./head.js";
 import { networkPlan } from "./plan.js";
-import type { ResNetConfig } from "./schema.js";
+import type { ResNetConfig, STEM_POOLS } from "./schema.js";
+
+/** How the stem's max pool pads (STEM_POOLS). */
+type StemPool = (typeof STEM_POOLS)[number];
 
 type ST = tf.SymbolicTensor;
 
-/** The ImageNet stem shared with ResNeXt: conv1 7×7/2, BN, ReLU, 3×3/2 max pool (padding 1). */
-export function imagenetStem(input: ST, filters: number): ST {
+/**
+ * The ImageNet stem shared with ResNeXt: conv1 7×7/2, BN, ReLU, 3×3/2 max pool, padded 1 on every
+ * side ("pad") or, for "ceil" (PyTorch's ceil_mode=True without padding), by one row and column
+ * at the bottom and right only, which keeps ceil mode's last partial window.
+ */
+export function imagenetStem(input: ST, filters: number, pool: StemPool = "pad"): ST {
   const x = convBn(input, { filters, kernelSize: 7, strides: 2, name: "conv1", activate: true });
   // Zero padding before the max pool equals PyTorch's -inf padding here: inputs are post-ReLU (>= 0).
-  const padded = tf.layers.zeroPadding2d({ padding: 1, name: "pool1_pad" }).apply(x) as ST;
+  const padding: [[number, number], [number, number]] =
+    pool === "ceil"
+      ? [
+          [0, 1],
+          [0, 1],
+        ]
+      : [
+          [1, 1],
+          [1, 1],
+        ];
+  const padded = tf.layers.zeroPadding2d({ padding, name: "pool1_pad" }).apply(x) as ST;
   return tf.layers
     .maxPooling2d({ poolSize: 3, strides: 2, padding: "valid", name: "pool1" })
     .apply(padded) as ST;
@@ -32,7 +49,7 @@ export function buildResNet(
 ): tf.LayersModel {
   const plan = networkPlan(config);
   const input = tf.input({ shape: config.inputShape, name: "input" });
-  let x = imagenetStem(input, plan.stem);
+  let x = imagenetStem(input, plan.stem, config.stemPool);
   for (const { stage, units } of plan.stages) {
     for (const [i, unit] of units.entries()) {
       const slot = slotFor(config, attention, stage, i + 1);

@@ -20,7 +20,7 @@ export function buildResNeXt(
 ): tf.LayersModel {
   const plan = networkPlan(config);
   const input = tf.input({ shape: config.inputShape, name: "input" });
-  let x = imagenetStem(input, plan.stem);
+  let x = imagenetStem(input, plan.stem, config.stemPool);
   for (const { stage, units } of plan.stages) {
     for (const [i, unit] of units.entries()) {
       x = bottleneckBlock(x, {

@@ -40,6 +40,14 @@ export const PLACEMENTS = ["end", "after3x3"] as const;
 export const STRIDE_INS = ["1x1", "3x3"] as const;
 /** CIFAR shortcut when the shape changes: He et al.'s option A (subsample + zero channels) or a 1×1 conv. */
 export const SHORTCUTS = ["pad", "projection"] as const;
+/**
+ * The ImageNet stem's 3×3/2 max pool: "pad" pads 1 on every side (torchvision, timm; the
+ * default), "ceil" pads nothing and keeps the last partial window (PyTorch's ceil_mode=True, the
+ * Caffe-converted SENets): the same output size where the stem's output is even (224 → 56), one
+ * less where it is odd, and a grid shifted by one pixel, so weights trained with one give
+ * different logits with the other.
+ */
+export const STEM_POOLS = ["pad", "ceil"] as const;
 /** Bottleneck depths of ImageNet ResNets (basic blocks for 18 and 34). */
 export const RESNET_DEPTHS = [18, 34, 50, 101, 152] as const;
 /** Depths of the ResNeXt presets. */
@@ -210,6 +218,8 @@ const RESNET = v.object({
   ),
   ...RESIDUAL_PLACEMENT_ENTRIES,
   strideIn: v.optional(pick("strideIn", STRIDE_INS)),
+  /** The stem's max pool (STEM_POOLS); absent means "pad". */
+  stemPool: v.optional(pick("stemPool", STEM_POOLS)),
 });
 
 /** ResNeXt C×d (bottlenecks with a grouped 3×3). */
@@ -228,6 +238,8 @@ const RESNEXT = v.object({
   ...RESIDUAL_PLACEMENT_ENTRIES,
   strideIn: v.optional(pick("strideIn", STRIDE_INS)),
   cardinality: v.optional(int("cardinality"), 32),
+  /** The stem's max pool (STEM_POOLS); absent means "pad". */
+  stemPool: v.optional(pick("stemPool", STEM_POOLS)),
 });
 
 /** MobileNet v1 at width multiplier α. */

@@ -124,7 +124,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
   },
   "legacy-senet": {
     description:
-      "the Caffe-converted SENets (pretrainedmodels se_resnet50/101/152, se_resnext50_32x4d; timm legacy_*): layer0.conv1, se_module.fc1/fc2 1×1 convs with bias, last_linear; stride in the first 1×1 for SE-ResNet, in the 3×3 for SE-ResNeXt",
+      "the Caffe-converted SENets (pretrainedmodels se_resnet50/101/152, se_resnext50_32x4d; timm legacy_*): layer0.conv1, se_module.fc1/fc2 1×1 convs with bias, last_linear; stride in the first 1×1 for SE-ResNet, in the 3×3 for SE-ResNeXt; stem max pool in ceil mode without padding",
     models: [
       "se_resnet50",
       "se_resnet101",
@@ -135,6 +135,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
     config: (preset) => ({
       strideIn: view(preset).arch === "resnext" ? "3x3" : "1x1",
       attentionBias: true,
+      stemPool: "ceil",
     }),
     stem: { conv: "layer0.conv1", bn: "layer0.bn1" },
     head: "last_linear",

@@ -5,6 +5,7 @@ import { ConfigError } from "../../src/errors.js";
 import {
   ATTENTION_KEY_READERS,
   archKeys,
+  buildModel,
   isResolvedModelConfig,
   MODEL_CONFIG_KEYS,
   networkPlan,
@@ -196,5 +197,38 @@ describe("networkPlan", () => {
       .filter((l) => l.name.startsWith("conv1") || l.name === "fc")
       .reduce((a, l) => a + l.params, 0);
     expect(stages.reduce((a, s) => a + s.params, 0) + stemAndHead).toBe(r.params);
+  });
+});
+
+describe("stemPool (the ImageNet stem's max pool)", () => {
+  it("builds PyTorch's pool output sizes in both modes (equal at 224, one less in ceil mode at odd sizes), and refuses other values", () => {
+    for (const side of [224, 225, 65]) {
+      const size = (stemPool: "pad" | "ceil") => {
+        const m = buildModel(
+          {
+            arch: "resnet",
+            depth: 18,
+            width: 8,
+            numClasses: 3,
+            inputShape: [side, side, 3],
+            stemPool,
+          },
+          { init: "zeros" },
+        );
+        const out = m.getLayer("pool1").outputShape as number[];
+        m.dispose();
+        return out[1];
+      };
+      const conv = Math.floor((side + 6 - 7) / 2) + 1; // conv1 7×7/2, padding 3
+      // PyTorch MaxPool2d(3, 2, 1): floor((n + 2 - 3) / 2) + 1; MaxPool2d(3, 2, ceil_mode=True): ceil((n - 3) / 2) + 1.
+      expect(size("pad"), `pad at ${side}`).toBe(Math.floor((conv - 1) / 2) + 1);
+      expect(size("ceil"), `ceil at ${side}`).toBe(Math.ceil((conv - 3) / 2) + 1);
+    }
+    expect(error(() => resolveModelConfig({ arch: "resnet", stemPool: "floor" })).message).toBe(
+      'stemPool must be one of "pad", "ceil"; got "floor"',
+    );
+    expect(error(() => presetConfig("resnet20", { stemPool: "ceil" })).message).toContain(
+      'key stemPool="ceil" does not apply to arch "resnet-cifar"',
+    );
   });
 });

@@ -127,15 +127,17 @@ describe("layout choice and config", () => {
     r.model.dispose();
   });
 
-  it("the Caffe SENet strides in the 1×1 for SE-ResNet and in the 3×3 for SE-ResNeXt; timm always in the 3×3, with SE biases", () => {
+  it("the Caffe SENet strides in the 1×1 for SE-ResNet and in the 3×3 for SE-ResNeXt and pools in ceil mode; timm always in the 3×3, with SE biases", () => {
     const cfg = (model: string) => presetConfig(model);
     expect(LAYOUTS["legacy-senet"].config(cfg("se_resnet50"))).toEqual({
       strideIn: "1x1",
       attentionBias: true,
+      stemPool: "ceil",
     });
     expect(LAYOUTS["legacy-senet"].config(cfg("se_resnext50_32x4d"))).toEqual({
       strideIn: "3x3",
       attentionBias: true,
+      stemPool: "ceil",
     });
     expect(LAYOUTS.timm.config(cfg("se_resnet50"))).toEqual({
       strideIn: "3x3",
