@@ -25,8 +25,13 @@ export const TORCH_TARGETS = ["pytorch", "pytorch-bf16"] as const;
  */
 export type WorkloadGroup = "train" | "sweep" | "infer";
 
-/** The groups in the order they run. */
-export const WORKLOAD_GROUPS: readonly WorkloadGroup[] = ["train", "sweep", "infer"];
+/**
+ * The groups in the order they run. Inference comes before the batch sweep: after training at
+ * batch 128/256 the onednn process's batch-1 ResNet-50 inference measured ~3× slower (110–163 ms
+ * against 31–57 ms per image, 2026-12-08), a backend state effect (open; README "Benchmark") that
+ * would otherwise be charged to inference.
+ */
+export const WORKLOAD_GROUPS: readonly WorkloadGroup[] = ["train", "infer", "sweep"];
 
 /** One timed job: a model, a batch and a measuring plan. */
 export interface Workload {

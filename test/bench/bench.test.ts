@@ -69,12 +69,13 @@ describe("runBench", () => {
     }
     expect(report.method.rounds).toEqual({ train: 2, sweep: 2, infer: 2 });
 
-    // The recorded order: group by group, round by round, each workload on every side in turn.
+    // The recorded order: group by group (inference before the batch sweep), round by round, each
+    // workload on every side in turn.
     const expected: string[] = [];
     const groups = [
       ["train", ["train:resnet20", "train:se_resnet20"]],
-      ["sweep", ["train:resnet20:b1"]],
       ["infer", ["infer:resnet50"]],
+      ["sweep", ["train:resnet20:b1"]],
     ] as const;
     for (const [group, ids] of groups) {
       for (const round of [0, 1]) {
@@ -97,8 +98,8 @@ describe("runBench", () => {
       expect(t.workloads.map((w) => [w.id, w.status])).toEqual([
         ["train:resnet20", "ok"],
         ["train:se_resnet20", "ok"],
-        ["train:resnet20:b1", name === "cpu" ? "skipped" : "ok"],
         ["infer:resnet50", "ok"],
+        ["train:resnet20:b1", name === "cpu" ? "skipped" : "ok"],
       ]);
       for (const w of t.workloads.filter((x) => x.status === "ok")) {
         expect(w.rounds).toHaveLength(2);
