@@ -63,7 +63,7 @@ const batches = (key: string) =>
 const BENCH_OPTIONS_SCHEMA = v.object({
   /** Fewer steps and per-workload time budgets, whole run under ~3 minutes; skips the pure-JS cpu backend. Default false. */
   quick: v.optional(bool("quick"), false),
-  /** tfjs backends to measure, each in its own child process; unavailable ones are reported with the reason. Default: all of AUTO_ORDER. */
+  /** tfjs backends to measure, each in its own child process; unavailable ones are reported with the reason. Default: AUTO_ORDER but the pure-JS cpu backend, whose training steps take minutes (name it to include it). */
   backends: v.optional(
     v.pipe(
       v.array(v.unknown(), must("backends", `a non-empty list of ${AUTO_ORDER.join(", ")}`)),
@@ -75,7 +75,7 @@ const BENCH_OPTIONS_SCHEMA = v.object({
       ),
       v.transform((a) => [...new Set(a as BackendName[])]),
     ),
-    () => [...AUTO_ORDER],
+    () => AUTO_ORDER.filter((b) => b !== "cpu"),
   ),
   /** Also run the PyTorch reference (scripts/bench/torch_bench.py). Default true. */
   torch: v.optional(bool("torch"), true),

@@ -20,7 +20,7 @@ export const benchCommand: CommandSpec = {
     backends: {
       type: "string",
       valueName: "LIST",
-      description: `Comma-separated tfjs backends (default: ${AUTO_ORDER.join(",")}).`,
+      description: `Comma-separated tfjs backends (default: ${AUTO_ORDER.filter((b) => b !== "cpu").join(",")}; the pure-JS cpu backend, minutes per training step, only when named).`,
     },
     out: {
       type: "string",

@@ -40,41 +40,57 @@ export interface PublishedCheckpoint {
   paperTop5: number | null;
 }
 
-const tv = (
+/** A row whose paper columns come from SE Table 2, which prints top-1 / top-5 error. */
+function table2Row(
   model: string,
-  file: string,
-  top1: number,
-  top5: number,
-  paperErr: [number, number],
-): PublishedCheckpoint => ({
-  model,
-  layout: "torchvision",
-  checkpoint: `torchvision ${model} IMAGENET1K_V1`,
-  fileHint: file,
-  table: "SE Table 2 (re-implementation)",
-  publishedTop1: top1,
-  publishedTop5: top5,
-  paperTop1: round3(100 - paperErr[0]),
-  paperTop5: round3(100 - paperErr[1]),
-});
+  layout: LayoutName,
+  checkpoint: string,
+  table: string,
+  [fileHint, publishedTop1, publishedTop5]: [string, number, number],
+  [top1Err, top5Err]: [number, number],
+): PublishedCheckpoint {
+  const paperTop1 = round3(100 - top1Err);
+  const paperTop5 = round3(100 - top5Err);
+  return {
+    model,
+    layout,
+    checkpoint,
+    fileHint,
+    table,
+    publishedTop1,
+    publishedTop5,
+    paperTop1,
+    paperTop5,
+  };
+}
 
+/** torchvision's IMAGENET1K_V1 weights, beside Table 2's re-implementation column. */
+const tv = (model: string, file: string, top1: number, top5: number, paperErr: [number, number]) =>
+  table2Row(
+    model,
+    "torchvision",
+    `torchvision ${model} IMAGENET1K_V1`,
+    "SE Table 2 (re-implementation)",
+    [file, top1, top5],
+    paperErr,
+  );
+
+/** The SE authors' Caffe models as ported by pretrainedmodels, beside Table 2's SE column. */
 const senet = (
   model: string,
   file: string,
   top1: number,
   top5: number,
   paperErr: [number, number],
-): PublishedCheckpoint => ({
-  model,
-  layout: "legacy-senet",
-  checkpoint: `pretrainedmodels ${model} (port of the SE authors' Caffe model)`,
-  fileHint: file,
-  table: "SE Table 2 (SE, r = 16)",
-  publishedTop1: top1,
-  publishedTop5: top5,
-  paperTop1: round3(100 - paperErr[0]),
-  paperTop5: round3(100 - paperErr[1]),
-});
+) =>
+  table2Row(
+    model,
+    "legacy-senet",
+    `pretrainedmodels ${model} (port of the SE authors' Caffe model)`,
+    "SE Table 2 (SE, r = 16)",
+    [file, top1, top5],
+    paperErr,
+  );
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
