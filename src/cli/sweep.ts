@@ -9,6 +9,7 @@ import path from "node:path";
 import { ConfigError, EXIT_PREEMPTED, quote } from "../errors.js";
 import { failureHeadline, RUN_STATES, type RunStatus, type SweepStatus } from "../sweep/status.js";
 import { checkWritableDir } from "../util/fs.js";
+import { guardStopSignals } from "../util/signals.js";
 import { type CommandSpec, type FlagValues, int, str } from "./command.js";
 
 /** Reads and parses a spec file, naming the file on any failure. */
@@ -125,7 +126,10 @@ const runOneCommand: CommandSpec = {
     const index = str(flags, "index");
     const { runSweepTask } = await import("../sweep/index.js");
     // SIGTERM (SLURM's --signal warning before the time limit, or scancel) is handled by the
-    // training loop: it checkpoints at the current step and the task exits 4 ("preempted").
+    // training loop: it checkpoints at the current step and the task exits 4 ("preempted"). The
+    // guard keeps scancel's second copy (the batch script forwards it) from killing the task
+    // while it records that.
+    guardStopSignals();
     const result = await runSweepTask(spec, {
       ...(out ? { outDir: path.resolve(out) } : {}),
       ...(index !== undefined ? { index } : {}),

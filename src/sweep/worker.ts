@@ -20,6 +20,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { EXIT_PREEMPTED, PreemptedError, SenetLabError } from "../errors.js";
+import { guardStopSignals } from "../util/signals.js";
 import { expandRunsUnchecked } from "./expand.js";
 import { EXIT_ALREADY_DONE, EXIT_BUSY, readManifest } from "./layout.js";
 import { runOne } from "./run-one.js";
@@ -41,34 +42,6 @@ function exitIfOrphaned(): void {
  */
 function exitWithParent(ms = 1000): void {
   setInterval(exitIfOrphaned, ms).unref();
-}
-
-/**
- * Keeps a stop signal that reaches this worker outside the training loop's own handlers from
- * killing it. The pool forwards SIGTERM/SIGINT to its workers, and Ctrl-C also signals the
- * whole process group, so a training worker gets the same stop twice; the copy that arrives
- * after the loop has checkpointed and removed its handlers would otherwise take the default
- * action and kill the worker before it answers "preempted" (seen on a loaded CI machine).
- * Rules: while the loop's handlers are installed they decide (this one only notes the time);
- * a repeat within 2 s of a stop the loop took is ignored (the worker exits 4 by itself); any
- * other signal (an idle worker, a start-up before training, a second stop 2 s or more later,
- * which the loop re-raises) takes the default action as before.
- */
-function guardStopSignals(): void {
-  let stopAt: number | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    const now = performance.now();
-    if (process.listenerCount(sig) > 1) {
-      stopAt ??= now; // the training loop's handler has it
-      return;
-    }
-    if (stopAt !== undefined && now - stopAt < 2000) return; // the same stop, delivered twice
-    process.off("SIGTERM", onSignal);
-    process.off("SIGINT", onSignal);
-    process.kill(process.pid, sig);
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
 }
 
 /** Trains run `id` of the sweep in `outDir` (its manifest read now); returns the exit code. */
