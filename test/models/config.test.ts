@@ -1,6 +1,5 @@
 /** Model configs: defaults, JSON round-trips, and errors that name the bad value before any build. */
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/errors.js";
 import {
   createModel,
   listModels,
@@ -8,16 +7,7 @@ import {
   presetConfig,
   resolveModelConfig,
 } from "../../src/models/index.js";
-
-function error(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
-}
+import { configError as error } from "../util/config-error.js";
 
 describe("resolveModelConfig", () => {
   it("resolves every preset to a JSON config that resolves to itself", () => {

@@ -1,7 +1,6 @@
 /** The model config schema (a union keyed on arch) and the per-stage plan the builders, the validator and the counter share. */
 import { describe, expect, it } from "vitest";
 import { countComplexity } from "../../src/complexity/index.js";
-import { ConfigError } from "../../src/errors.js";
 import {
   ATTENTION_KEY_READERS,
   archKeys,
@@ -13,16 +12,7 @@ import {
   resolveModelConfig,
   stageOfLayer,
 } from "../../src/models/index.js";
-
-function error(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
-}
+import { configError as error } from "../util/config-error.js";
 
 describe("model config schema", () => {
   it("names an unknown key and lists every allowed key", () => {
