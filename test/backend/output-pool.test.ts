@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { outputPoolStats } from "../../src/backend/onednn-kernels/util.js";
+import { outputPoolStats, setOutputPoolCap } from "../../src/backend/onednn-kernels/util.js";
 import { NATIVE, setupOnednn } from "./onednn-support.js";
 
 const SHAPE = [8, 16, 16, 8]; // 16384 floats: large enough for native kernels and the pool
@@ -64,5 +64,29 @@ describe.skipIf(!NATIVE.built)("onednn output pool", () => {
     const b = nativeOutput(10);
     expect(r.dataSync()[0]).toBe(9);
     tf.dispose([r, b]);
+  });
+
+  it("evicts the least recently used sizes when the cap is reached, so a new workload pools", () => {
+    const cap = outputPoolStats().capBytes;
+    const bytes = 16384 * 4;
+    try {
+      setOutputPoolCap(4 * bytes);
+      // Fill the pool with four arrays of SHAPE (the "old workload").
+      tf.dispose([1, 2, 3, 4].map(nativeOutput));
+      expect(outputPoolStats().pooledBytes).toBe(4 * bytes);
+      // A new size (twice SHAPE's): its freed arrays must displace the old ones, then be reused.
+      const other = (v: number) => tf.tidy(() => tf.relu(tf.fill([2, 16384], v)));
+      const evicted = outputPoolStats().evicted;
+      tf.dispose([5, 6].map(other));
+      expect(outputPoolStats().evicted).toBeGreaterThan(evicted);
+      expect(outputPoolStats().pooledBytes).toBeLessThanOrEqual(4 * bytes);
+      const reused = outputPoolStats().reused;
+      const again = other(9);
+      expect(outputPoolStats().reused).toBe(reused + 1);
+      expect(again.dataSync()[0]).toBe(9);
+      again.dispose();
+    } finally {
+      setOutputPoolCap(cap);
+    }
   });
 });
