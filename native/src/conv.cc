@@ -10,7 +10,10 @@ namespace {
 
 // One convolution: its Geometry, checked, with the memory descriptors oneDNN needs.
 struct ConvShape : Geometry {
-  explicit ConvShape(const Geometry& g) : Geometry(g) {
+  // The type the convolution multiplies in: f32, or bf16 (activations, filters and gradients
+  // rounded on the way in; outputs, filter gradients and bias stay f32).
+  dt cdt = dt::f32;
+  ConvShape(const Geometry& g, dt compute) : Geometry(g), cdt(compute) {
     if (N < 1 || H < 1 || W < 1 || C < 1 || KH < 1 || KW < 1 || OC < 1 || OH < 1 || OW < 1 ||
         sh < 1 || sw < 1 || dh < 1 || dw < 1 || G < 1 || C % G != 0 || OC % G != 0) {
       throw std::invalid_argument("invalid convolution shape");
@@ -22,6 +25,9 @@ struct ConvShape : Geometry {
   dnnl::memory::desc src() const { return {{N, C, H, W}, dt::f32, tag::nhwc}; }
   dnnl::memory::desc dst() const { return {{N, OC, OH, OW}, dt::f32, tag::nhwc}; }
   dnnl::memory::desc bias() const { return {{OC}, dt::f32, tag::x}; }
+  // The activations and output gradients in the compute type (the user's when f32).
+  dnnl::memory::desc srcC() const { return {{N, C, H, W}, cdt, tag::nhwc}; }
+  dnnl::memory::desc dstC() const { return {{N, OC, OH, OW}, cdt, tag::nhwc}; }
   // The filter as tfjs stores it.
   dnnl::memory::desc userWeights() const {
     if (G == 1) return {{OC, C, KH, KW}, dt::f32, tag::hwio};
@@ -29,10 +35,10 @@ struct ConvShape : Geometry {
     int64_t m = OC / G;
     return {{G, m, C / G, KH, KW}, dt::f32, dims{m, 1, OC, KW * C * m, C * m}};
   }
-  // The filter in whatever layout oneDNN prefers.
-  dnnl::memory::desc anyWeights() const {
-    if (G == 1) return {{OC, C, KH, KW}, dt::f32, tag::any};
-    return {{G, OC / G, C / G, KH, KW}, dt::f32, tag::any};
+  // The filter in whatever layout oneDNN prefers, in type t.
+  dnnl::memory::desc anyWeights(dt t) const {
+    if (G == 1) return {{OC, C, KH, KW}, t, tag::any};
+    return {{G, OC / G, C / G, KH, KW}, t, tag::any};
   }
   dims strides() const { return {sh, sw}; }
   dims dilates() const { return {dh - 1, dw - 1}; }
@@ -42,10 +48,10 @@ struct ConvShape : Geometry {
   dnnl::convolution_forward::primitive_desc forwardPd(bool withBias, dnnl::prop_kind prop,
                                                      const dnnl::primitive_attr& attr) const {
     auto d = withBias ? dnnl::convolution_forward::desc(
-                            prop, dnnl::algorithm::convolution_direct, src(), anyWeights(),
+                            prop, dnnl::algorithm::convolution_direct, srcC(), anyWeights(cdt),
                             bias(), dst(), strides(), dilates(), padL(), padR())
                       : dnnl::convolution_forward::desc(
-                            prop, dnnl::algorithm::convolution_direct, src(), anyWeights(),
+                            prop, dnnl::algorithm::convolution_direct, srcC(), anyWeights(cdt),
                             dst(), strides(), dilates(), padL(), padR());
     return {d, attr, engine()};
   }
@@ -89,6 +95,32 @@ struct PackedWeights {
   }
 };
 
+// An f32 user buffer rounded into the compute type before a bf16 primitive reads it (a reorder
+// into a buffer the entry owns); nothing at f32.
+struct Convert {
+  Reorder r;
+  dnnl::memory mem;
+  void init(const dnnl::memory::desc& user, const dnnl::memory::desc& compute) {
+    r = makeReorder(user, compute);
+    if (r.needed) mem = dnnl::memory(compute, engine());
+  }
+  // The memory the primitive reads: `user` itself, or its rounded copy.
+  dnnl::memory operator()(dnnl::memory user, dnnl::stream& st) {
+    if (!r.needed) return user;
+    r.prim.execute(st, user, mem);
+    return mem;
+  }
+};
+
+// Reads the trailing precision argument i: 0 (absent) f32, 1 bf16.
+dt computeArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsNumber()) return dt::f32;
+  int p = info[i].As<Napi::Number>().Int32Value();
+  if (p == 0) return dt::f32;
+  if (p == 1) return dt::bf16;
+  throw Napi::RangeError::New(info.Env(), "precision must be 0 (f32) or 1 (bf16); got " + std::to_string(p));
+}
+
 // Forward: primitive plus the reorder of tfjs's filter into oneDNN's layout.
 struct FwdEntry : CacheEntry {
   dnnl::convolution_forward::primitive_desc pd;
@@ -96,6 +128,7 @@ struct FwdEntry : CacheEntry {
   Reorder wReorder;
   dnnl::memory wMem;  // oneDNN-layout filter when a reorder is needed
   PackedWeights packed;
+  Convert x;  // x rounded to bf16
 };
 
 struct BwdDataEntry : CacheEntry {
@@ -104,6 +137,7 @@ struct BwdDataEntry : CacheEntry {
   Reorder wReorder;
   dnnl::memory wMem;
   PackedWeights packed;
+  Convert dy;
 };
 
 struct BwdWeightsEntry : CacheEntry {
@@ -111,12 +145,13 @@ struct BwdWeightsEntry : CacheEntry {
   dnnl::convolution_backward_weights prim;
   Reorder dwReorder;  // oneDNN layout -> tfjs layout
   dnnl::memory dwMem;
+  Convert x, dy;
 };
 
-// conv2dForward(x, w, bias|null, y, geometry, activation, alpha, weightId)
+// conv2dForward(x, w, bias|null, y, geometry, activation, alpha, weightId, precision)
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ConvShape s(geometryArg(info, 4));
+  ConvShape s(geometryArg(info, 4), computeArg(info, 8));
   auto p = s.params();
   float* x = floatArg(info, 0, s.srcSize(), "x");
   float* w = floatArg(info, 1, s.weightsSize(), "filter");
@@ -129,6 +164,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     auto params = p;
     params.push_back(b != nullptr);
     params.push_back(act);
+    params.push_back(static_cast<int64_t>(s.cdt));
     std::string key = makeKey("conv_fwd", params) + "," + std::to_string(alpha);
     auto* e = static_cast<FwdEntry*>(cacheGet(key));
     if (!e) {
@@ -138,12 +174,13 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
       ne->prim = dnnl::convolution_forward(ne->pd);
       ne->wReorder = makeReorder(s.userWeights(), ne->pd.weights_desc());
       if (ne->wReorder.needed) ne->wMem = dnnl::memory(ne->pd.weights_desc(), engine());
+      ne->x.init(s.src(), s.srcC());
       e = static_cast<FwdEntry*>(cachePut(key, std::move(ne)));
     }
     auto& st = stream();
     dnnl::memory wUser = userMemory(s.userWeights(), w);
     dnnl::memory wUse = e->packed.get(wid, e->wReorder, e->pd.weights_desc(), wUser, e->wMem, st);
-    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, userMemory(s.src(), x)},
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e->x(userMemory(s.src(), x), st)},
                                                {DNNL_ARG_WEIGHTS, wUse},
                                                {DNNL_ARG_DST, userMemory(s.dst(), y)}};
     if (b) args[DNNL_ARG_BIAS] = userMemory(s.bias(), b);
@@ -155,11 +192,12 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   }
 }
 
-// conv2dBackwardData(dy, w, dx, geometry, weightId)
+// conv2dBackwardData(dy, w, dx, geometry, weightId, precision)
 Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ConvShape s(geometryArg(info, 3));
+  ConvShape s(geometryArg(info, 3), computeArg(info, 5));
   auto p = s.params();
+  p.push_back(static_cast<int64_t>(s.cdt));
   float* dy = floatArg(info, 0, s.dstSize(), "dy");
   float* w = floatArg(info, 1, s.weightsSize(), "filter");
   float* dx = floatArg(info, 2, s.srcSize(), "dx");
@@ -171,18 +209,19 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
       auto ne = std::make_unique<BwdDataEntry>();
       auto hint = s.forwardPd(false, dnnl::prop_kind::forward_training, {});
       dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, s.src(),
-                                               s.anyWeights(), s.dst(), s.strides(),
+                                               s.anyWeights(s.cdt), s.dstC(), s.strides(),
                                                s.dilates(), s.padL(), s.padR());
       ne->pd = dnnl::convolution_backward_data::primitive_desc(d, engine(), hint);
       ne->prim = dnnl::convolution_backward_data(ne->pd);
       ne->wReorder = makeReorder(s.userWeights(), ne->pd.weights_desc());
       if (ne->wReorder.needed) ne->wMem = dnnl::memory(ne->pd.weights_desc(), engine());
+      ne->dy.init(s.dst(), s.dstC());
       e = static_cast<BwdDataEntry*>(cachePut(key, std::move(ne)));
     }
     auto& st = stream();
     dnnl::memory wUser = userMemory(s.userWeights(), w);
     dnnl::memory wUse = e->packed.get(wid, e->wReorder, e->pd.weights_desc(), wUser, e->wMem, st);
-    e->prim.execute(st, {{DNNL_ARG_DIFF_DST, userMemory(s.dst(), dy)},
+    e->prim.execute(st, {{DNNL_ARG_DIFF_DST, e->dy(userMemory(s.dst(), dy), st)},
                          {DNNL_ARG_WEIGHTS, wUse},
                          {DNNL_ARG_DIFF_SRC, userMemory(s.src(), dx)}});
     st.wait();
@@ -192,10 +231,10 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   }
 }
 
-// conv2dBackwardWeights(x, dy, dw, dbias|null, geometry)
+// conv2dBackwardWeights(x, dy, dw, dbias|null, geometry, precision)
 Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ConvShape s(geometryArg(info, 4));
+  ConvShape s(geometryArg(info, 4), computeArg(info, 5));
   auto p = s.params();
   float* x = floatArg(info, 0, s.srcSize(), "x");
   float* dy = floatArg(info, 1, s.dstSize(), "dy");
@@ -204,28 +243,31 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
   try {
     auto params = p;
     params.push_back(db != nullptr);
+    params.push_back(static_cast<int64_t>(s.cdt));
     std::string key = makeKey("conv_bwd_w", params);
     auto* e = static_cast<BwdWeightsEntry*>(cacheGet(key));
     if (!e) {
       auto ne = std::make_unique<BwdWeightsEntry>();
       auto hint = s.forwardPd(db != nullptr, dnnl::prop_kind::forward_training, {});
       auto d = db ? dnnl::convolution_backward_weights::desc(
-                        dnnl::algorithm::convolution_direct, s.src(), s.anyWeights(), s.bias(),
-                        s.dst(), s.strides(), s.dilates(), s.padL(), s.padR())
+                        dnnl::algorithm::convolution_direct, s.srcC(), s.anyWeights(dt::f32),
+                        s.bias(), s.dstC(), s.strides(), s.dilates(), s.padL(), s.padR())
                   : dnnl::convolution_backward_weights::desc(
-                        dnnl::algorithm::convolution_direct, s.src(), s.anyWeights(), s.dst(),
-                        s.strides(), s.dilates(), s.padL(), s.padR());
+                        dnnl::algorithm::convolution_direct, s.srcC(), s.anyWeights(dt::f32),
+                        s.dstC(), s.strides(), s.dilates(), s.padL(), s.padR());
       ne->pd = dnnl::convolution_backward_weights::primitive_desc(d, engine(), hint);
       ne->prim = dnnl::convolution_backward_weights(ne->pd);
       ne->dwReorder = makeReorder(ne->pd.diff_weights_desc(), s.userWeights());
       if (ne->dwReorder.needed) ne->dwMem = dnnl::memory(ne->pd.diff_weights_desc(), engine());
+      ne->x.init(s.src(), s.srcC());
+      ne->dy.init(s.dst(), s.dstC());
       e = static_cast<BwdWeightsEntry*>(cachePut(key, std::move(ne)));
     }
     auto& st = stream();
     dnnl::memory dwUser = userMemory(s.userWeights(), dw);
     std::unordered_map<int, dnnl::memory> args{
-        {DNNL_ARG_SRC, userMemory(s.src(), x)},
-        {DNNL_ARG_DIFF_DST, userMemory(s.dst(), dy)},
+        {DNNL_ARG_SRC, e->x(userMemory(s.src(), x), st)},
+        {DNNL_ARG_DIFF_DST, e->dy(userMemory(s.dst(), dy), st)},
         {DNNL_ARG_DIFF_WEIGHTS, e->dwReorder.needed ? e->dwMem : dwUser}};
     if (db) args[DNNL_ARG_DIFF_BIAS] = userMemory(s.bias(), db);
     e->prim.execute(st, args);

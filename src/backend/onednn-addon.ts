@@ -76,7 +76,7 @@ export interface OnednnAddon {
   cacheSize(): number;
   /** Drops every cached primitive. */
   cacheClear(): void;
-  /** y = act(conv(x, w) + bias) over `geometry` (plain, grouped or depthwise); weightId (> 0, from weightIdOf) lets the addon reuse w's reordered copy on the next call with the same array. */
+  /** y = act(conv(x, w) + bias) over `geometry` (plain, grouped or depthwise); weightId (> 0, from weightIdOf) lets the addon reuse w's reordered copy on the next call with the same array; precision 0 multiplies in f32, 1 in bf16 (x and w rounded; y f32). */
   conv2dForward(
     x: Float32Array,
     w: Float32Array,
@@ -86,22 +86,25 @@ export interface OnednnAddon {
     activation: number,
     alpha: number,
     weightId?: number,
+    precision?: number,
   ): string;
-  /** dx from dy and the filter (the forward's geometry); weightId as in conv2dForward. */
+  /** dx from dy and the filter (the forward's geometry); weightId and precision as in conv2dForward (dx stays f32). */
   conv2dBackwardData(
     dy: Float32Array,
     w: Float32Array,
     dx: Float32Array,
     geometry: ConvGeometry,
     weightId?: number,
+    precision?: number,
   ): string;
-  /** dw (and optionally dbias) from x and dy. */
+  /** dw (and optionally dbias) from x and dy; precision as in conv2dForward (dw stays f32). */
   conv2dBackwardWeights(
     x: Float32Array,
     dy: Float32Array,
     dw: Float32Array,
     dbias: Float32Array | null,
     geometry: ConvGeometry,
+    precision?: number,
   ): string;
   /** c = act(op(a) op(b) + bias) for the named `shape`. */
   matmul(

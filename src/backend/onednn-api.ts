@@ -12,3 +12,13 @@ export {
   registerOnednnBackend,
   resetNativeKernelCounts,
 } from "./onednn.js";
+
+export {
+  type Bf16Support,
+  bf16Support,
+  checkPrecision,
+  getPrecision,
+  PRECISIONS,
+  type Precision,
+  setPrecision,
+} from "./precision.js";

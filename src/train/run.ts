@@ -20,6 +20,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendInfo, currentBackend, initBackend } from "../backend/index.js";
+import { checkPrecision, setPrecision } from "../backend/precision.js";
 import { checkDatasetLimits, datasetCounts } from "../data/counts.js";
 import { type Dataset, loadDataset } from "../data/dataset.js";
 import { mixSeed, Rng } from "../data/rng.js";
@@ -198,6 +199,8 @@ async function openRun(
   const backend = config.backend
     ? await initBackend(config.backend)
     : (currentBackend() ?? (await initBackend()));
+  // bf16 on a backend or CPU without it is refused here, before the data is read.
+  checkPrecision(config.precision);
   // The sizes first (from file headers), so a trainSubset too large is named before the data
   // is parsed.
   checkDatasetLimits(config, datasetCounts(config.dataset, config.dataDir));
@@ -546,6 +549,8 @@ export async function runExperiment(
   const yieldMs = options.yieldMs ?? DEFAULT_YIELD_MS;
   const digest = comparable(config);
   const ckpt = loadLatestCheckpoint<LoopState>(runDir);
+  // The run's arithmetic, for its training and evaluation; the caller's is restored after.
+  const callerPrecision = setPrecision(config.precision);
   try {
     const start: StartState = ckpt
       ? resumeFrom(ckpt, st, rng, digest, runDir)
@@ -670,6 +675,7 @@ export async function runExperiment(
     );
     return summary;
   } finally {
+    setPrecision(callerPrecision);
     sgd.dispose();
     model.dispose();
   }

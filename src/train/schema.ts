@@ -13,6 +13,7 @@
  */
 import * as v from "valibot";
 import { BACKEND_CHOICES } from "../backend/index.js";
+import { PRECISIONS } from "../backend/precision.js";
 import { DATASET_NAMES, DATASETS, type DatasetName } from "../data/registry.js";
 import { ConfigError, quote } from "../errors.js";
 import { MODEL_KEYS, type ModelConfig, resolveModelFor } from "./model-adapter.js";
@@ -136,6 +137,8 @@ export const TRAIN_SCHEMA = v.object({
   ),
   /** Backend to train on; null: whatever this process selected (SENET_LAB_BACKEND / auto). */
   backend: v.optional(v.nullable(pick("backend", BACKEND_CHOICES)), null),
+  /** Convolution arithmetic: "fp32", or "bf16" (bf16 multiplies; outputs, gradients, BN, loss and master weights fp32). bf16 needs the onednn backend on a CPU with AVX512-BF16 or AMX. */
+  precision: v.optional(pick("precision", PRECISIONS), "fp32"),
 });
 
 /** Every training key, in documentation order (derived from TRAIN_SCHEMA). */

@@ -6,6 +6,7 @@ import {
   alloc,
   convForward,
   convGeometry,
+  convPrecisionCode,
   f32,
   type NativeKernelFunc,
   output,
@@ -71,7 +72,7 @@ export const conv2DBackpropInput: NativeKernelFunc = ({ inputs, backend, attrs }
   const wv = f32(backend, filter);
   if (!shape || !dyv || !wv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
   const dx = alloc(sizeOf(inputShape));
-  backend.addon.conv2dBackwardData(dyv, wv, dx, shape, weightIdOf(wv));
+  backend.addon.conv2dBackwardData(dyv, wv, dx, shape, weightIdOf(wv), convPrecisionCode());
   return output(backend, inputShape, dx);
 };
 
@@ -95,6 +96,6 @@ export const conv2DBackpropFilter: NativeKernelFunc = ({ inputs, backend, attrs 
   const dyv = f32(backend, dy);
   if (!shape || !xv || !dyv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
   const dw = alloc(sizeOf(filterShape));
-  backend.addon.conv2dBackwardWeights(xv, dyv, dw, null, shape);
+  backend.addon.conv2dBackwardWeights(xv, dyv, dw, null, shape, convPrecisionCode());
   return output(backend, filterShape, dw);
 };

@@ -29,6 +29,23 @@ export function f32(
   return values instanceof Float32Array ? values : undefined;
 }
 
+/**
+ * The addon's precision code for convolutions: 0 multiplies in f32, 1 in bf16 (inputs rounded,
+ * outputs and gradients f32). Set through setPrecision (src/backend/precision.ts), which checks
+ * the CPU first.
+ */
+let convPrecision = 0;
+
+/** Sets the precision code every native convolution passes to the addon (0 f32, 1 bf16). */
+export function setConvPrecisionCode(code: 0 | 1): void {
+  convPrecision = code;
+}
+
+/** The precision code native convolutions run at now. */
+export function convPrecisionCode(): 0 | 1 {
+  return convPrecision as 0 | 1;
+}
+
 const weightIds = new WeakMap<Float32Array, number>();
 let nextWeightId = 1;
 
@@ -316,6 +333,7 @@ export function convForward(
     act,
     Number(leakyreluAlpha ?? 0.2),
     weightIdOf(wv),
+    convPrecision,
   );
   return output(backend, info.outShape, y);
 }
