@@ -14,10 +14,16 @@ export {
   type BackendChoice,
   type BackendInfo,
   type BackendName,
+  type Bf16Support,
+  bf16Support,
   currentBackend,
   describeBackend,
+  getPrecision,
   initBackend,
+  PRECISIONS,
+  type Precision,
   requestedBackend,
+  setPrecision,
 } from "./backend/index.js";
 // Timing: a compiled SGD step and timed calls, for throughput measurements in notebooks.
 export {

@@ -11,6 +11,14 @@ import { noteEscaped, noteStored, recycle } from "./onednn-kernels/util.js";
 /** Name under which tfjs knows the backend. */
 export const ONEDNN_BACKEND = "onednn";
 
+/**
+ * A brand every OnednnBackend carries, in the global symbol registry: a process can hold two
+ * copies of this module (the tslab kernel loads the package's sources once for the notebook's
+ * imports and again for the library's own), and an instance made by one copy is not
+ * `instanceof` the other copy's class; the brand is the same for both.
+ */
+const BRAND = Symbol.for("senet-lab.onednn-backend");
+
 type DataId = object;
 type Values = Parameters<MathBackendCPU["write"]>[0];
 
@@ -25,6 +33,7 @@ export class OnednnBackend extends MathBackendCPU {
   constructor(addon: OnednnAddon) {
     super();
     this.addon = addon;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
   /** Stores values under a new dataId (every kernel output and tf.tensor() comes through here). */
@@ -63,8 +72,8 @@ export class OnednnBackend extends MathBackendCPU {
 
 /** The active backend as a native one, or undefined when "onednn" is not active. */
 export function activeOnednnBackend(): NativeBackend | undefined {
-  const b = tf.engine().backend as unknown;
-  return tf.getBackend() === ONEDNN_BACKEND && b instanceof OnednnBackend
+  const b = tf.engine().backend as unknown as Record<symbol, unknown> | undefined;
+  return tf.getBackend() === ONEDNN_BACKEND && b?.[BRAND] === true
     ? (b as unknown as NativeBackend)
     : undefined;
 }

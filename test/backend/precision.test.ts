@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   bf16Support,
   checkPrecision,
@@ -135,10 +135,31 @@ describe.skipIf(!NATIVE.built)("bf16 on onednn", () => {
     const dir = path.join(tmp, "cpu-bf16");
     await expect(
       runExperiment(
-        { dataset: "synthetic", model: "resnet20", depth: 8, width: 4, backend: "cpu", precision: "bf16" },
+        {
+          dataset: "synthetic",
+          model: "resnet20",
+          depth: 8,
+          width: 4,
+          backend: "cpu",
+          precision: "bf16",
+        },
         { runDir: dir, progress: "none" },
       ),
     ).rejects.toThrow(/precision "bf16" cannot run here: bf16 needs the onednn backend/);
     expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  it("reaches the backend and the kernels from a second copy of the library (the tslab kernel loads two)", async () => {
+    await tf.setBackend("onednn");
+    vi.resetModules();
+    const copy = await import("../../src/backend/precision.js");
+    expect(copy.bf16Support().reason).not.toMatch(/needs the onednn backend/);
+    if (!HAS_BF16) return;
+    copy.setPrecision("bf16");
+    try {
+      expect(getPrecision()).toBe("bf16");
+    } finally {
+      copy.setPrecision("fp32");
+    }
   });
 });

@@ -30,20 +30,22 @@ export function f32(
 }
 
 /**
- * The addon's precision code for convolutions: 0 multiplies in f32, 1 in bf16 (inputs rounded,
- * outputs and gradients f32). Set through setPrecision (src/backend/precision.ts), which checks
- * the CPU first.
+ * Where the addon's precision code for convolutions lives: 0 multiplies in f32, 1 in bf16
+ * (inputs rounded, outputs and gradients f32). A global-registry slot, not a module variable:
+ * the tslab kernel can hold two copies of this module, and setPrecision in the notebook's copy
+ * must reach the kernels the other copy registered.
  */
-let convPrecision = 0;
+const PRECISION_SLOT = Symbol.for("senet-lab.conv-precision");
+const slots = globalThis as unknown as Record<symbol, 0 | 1 | undefined>;
 
-/** Sets the precision code every native convolution passes to the addon (0 f32, 1 bf16). */
+/** Sets the precision code every native convolution passes to the addon (0 f32, 1 bf16); setPrecision (src/backend/precision.ts) checks the CPU first. */
 export function setConvPrecisionCode(code: 0 | 1): void {
-  convPrecision = code;
+  slots[PRECISION_SLOT] = code;
 }
 
 /** The precision code native convolutions run at now. */
 export function convPrecisionCode(): 0 | 1 {
-  return convPrecision as 0 | 1;
+  return slots[PRECISION_SLOT] ?? 0;
 }
 
 const weightIds = new WeakMap<Float32Array, number>();
@@ -333,7 +335,7 @@ export function convForward(
     act,
     Number(leakyreluAlpha ?? 0.2),
     weightIdOf(wv),
-    convPrecision,
+    convPrecisionCode(),
   );
   return output(backend, info.outShape, y);
 }
