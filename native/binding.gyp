@@ -9,7 +9,8 @@
         "src/matmul.cc",
         "src/pool.cc",
         "src/bnorm.cc",
-        "src/elementwise.cc"
+        "src/elementwise.cc",
+        "src/attention.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS_OFF", "NODE_ADDON_API_CPP_EXCEPTIONS"],

@@ -46,6 +46,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initPool(env, exports);
   initBnorm(env, exports);
   initElementwise(env, exports);
+  initAttention(env, exports);
   return exports;
 }
 

@@ -84,6 +84,7 @@ void initMatmul(Napi::Env env, Napi::Object exports);
 void initPool(Napi::Env env, Napi::Object exports);
 void initBnorm(Napi::Env env, Napi::Object exports);
 void initElementwise(Napi::Env env, Napi::Object exports);
+void initAttention(Napi::Env env, Napi::Object exports);
 
 // Wraps a kernel so that C++ exceptions (bad shapes, oneDNN errors) become JS exceptions.
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>

@@ -194,6 +194,35 @@ export interface OnednnAddon {
   sigmoidGrad(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** y[p, q, s] = x[p, s] · scale: the adjoint of reduce(), for the Mean and Sum gradients. */
   expand(x: Float32Array, y: Float32Array, shape: [number, number, number], scale: number): void;
+  /** The standard SE block forward (average squeeze, FC, ReLU, FC, sigmoid, scale) over x [N, HW, C]; writes y and the gate, hidden and pooled values the backward needs; shape = [N, HW, C, Cr]. */
+  seForward(
+    x: Float32Array,
+    w1: Float32Array,
+    b1: Float32Array | null,
+    w2: Float32Array,
+    b2: Float32Array | null,
+    y: Float32Array,
+    gate: Float32Array,
+    hidden: Float32Array,
+    pooled: Float32Array,
+    shape: [number, number, number, number],
+  ): void;
+  /** Every gradient of the SE block for upstream dy (dx, dw1, db1, dw2, db2; the bias gradients may be null); shape as in seForward. */
+  seBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    w1: Float32Array,
+    w2: Float32Array,
+    gate: Float32Array,
+    hidden: Float32Array,
+    pooled: Float32Array,
+    dx: Float32Array,
+    dw1: Float32Array,
+    db1: Float32Array | null,
+    dw2: Float32Array,
+    db2: Float32Array | null,
+    shape: [number, number, number, number],
+  ): void;
   /** One SGD-with-momentum step of one weight into fresh arrays; hyper = [lr, momentum, weightDecay, nesterov ? 1 : 0]. */
   sgdUpdate(
     w: Float32Array,

@@ -20,6 +20,7 @@
 import * as tf from "@tensorflow/tfjs";
 import * as v from "valibot";
 import { ConfigError, quote } from "../errors.js";
+import { fusedSqueezeExcite } from "../ops/squeeze-excite.js";
 import {
   type BaseLayerArgs,
   boolArg,
@@ -205,10 +206,32 @@ export class SqueezeExcite extends tf.layers.Layer {
     });
   }
 
-  /** y = x · computeGate(x). */
+  /**
+   * y = x · computeGate(x). The standard block (average squeeze, sigmoid gate, channel-wise)
+   * runs as one fused kernel where the backend has it (src/ops/squeeze-excite.ts: onednn), the
+   * same formula in fewer passes; every other case, and other backends, run the tf ops.
+   */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      if (
+        this.squeeze === "avg" &&
+        this.excitation === "sigmoid" &&
+        !this.spatial &&
+        this.reduceKernel !== null &&
+        this.expandKernel !== null &&
+        x.rank === 4 &&
+        x.shape[3] === this.reduceKernel.shape[0]
+      ) {
+        const fused = fusedSqueezeExcite(
+          x,
+          this.reduceKernel.read(),
+          this.expandKernel.read(),
+          this.reduceBias?.read(),
+          this.expandBias?.read(),
+        );
+        if (fused) return fused;
+      }
       return tf.mul(x, this.computeGate(x));
     });
   }

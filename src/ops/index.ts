@@ -16,6 +16,11 @@ export { hasKernel } from "./dispatch.js";
 export * from "./kernel-names.js";
 export { movingAverage } from "./moving-average.js";
 export { type SgdUpdateResult, sgdUpdate } from "./sgd-update.js";
+export {
+  fusedSqueezeExcite,
+  fusedSqueezeExciteStats,
+  registerSqueezeExciteGradient,
+} from "./squeeze-excite.js";
 export { stridedSliceGrad } from "./strided-slice-grad.js";
 
 /** Gradients every backend needs beyond tfjs's own, registered by registerExtraGradients. */

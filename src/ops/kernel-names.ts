@@ -51,3 +51,18 @@ export const CUSTOM_KERNEL_NAMES = [
   BATCH_NORM_TRAIN_GRAD,
   MOVING_AVERAGE,
 ] as const;
+/**
+ * The Squeeze-and-Excitation block with average squeeze, ReLU hidden layer and sigmoid gate:
+ * inputs {x [N,H,W,C], w1 [C,Cr], w2 [Cr,C], b1? [Cr], b2? [C]}, outputs [y, gate [N,C],
+ * hidden [N,Cr] (after ReLU), pooled [N,C]] (the last three kept for the gradient).
+ */
+export const SQUEEZE_EXCITE = "SenetSqueezeExcite";
+/** Its gradient: inputs {dy, x, w1, w2, gate, hidden, pooled}, outputs [dx, dw1, dw2, db1, db2]. */
+export const SQUEEZE_EXCITE_GRAD = "SenetSqueezeExciteGrad";
+/** Attributes of SQUEEZE_EXCITE and SQUEEZE_EXCITE_GRAD: which biases the block has. */
+export interface SqueezeExciteAttrs {
+  /** The hidden layer has a bias (input b1). */
+  bias1: boolean;
+  /** The gate layer has a bias (input b2). */
+  bias2: boolean;
+}

@@ -19,8 +19,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { type BackendInfo, currentBackend, initBackend } from "../backend/index.js";
-import { checkPrecision, setPrecision } from "../backend/precision.js";
+import {
+  type BackendInfo,
+  checkPrecision,
+  currentBackend,
+  initBackend,
+  setPrecision,
+} from "../backend/index.js";
 import { checkDatasetLimits, datasetCounts } from "../data/counts.js";
 import { type Dataset, loadDataset } from "../data/dataset.js";
 import { mixSeed, Rng } from "../data/rng.js";

@@ -12,8 +12,7 @@
  * result back (the flat form is what config.json holds and what a run's key hashes).
  */
 import * as v from "valibot";
-import { BACKEND_CHOICES } from "../backend/index.js";
-import { PRECISIONS } from "../backend/precision.js";
+import { BACKEND_CHOICES, PRECISIONS } from "../backend/index.js";
 import { DATASET_NAMES, DATASETS, type DatasetName } from "../data/registry.js";
 import { ConfigError, quote } from "../errors.js";
 import { MODEL_KEYS, type ModelConfig, resolveModelFor } from "./model-adapter.js";

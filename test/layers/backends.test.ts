@@ -1,6 +1,7 @@
 /**
  * The PyTorch fixtures again on the project's faster backends (wasm always; onednn where the
- * native addon is built), so a backend kernel that breaks SE / SGE numerics is caught here too.
+ * native addon is built), so a backend kernel that breaks SE / SGE numerics is caught here too;
+ * on onednn the standard SE cases run the fused SE kernel (native/src/attention.cc).
  */
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import {
   SqueezeExcite,
   type SqueezeExciteArgs,
 } from "../../src/layers/index.js";
+import { fusedSqueezeExciteStats } from "../../src/ops/index.js";
 import { layerGrads, loadFixtures, maxAbsDiff } from "./support.js";
 
 const TOL = 1e-5;
@@ -53,7 +55,16 @@ describe.each(["wasm", "onednn"] as const)("SE / SGE vs PyTorch on the %s backen
       return;
     }
     await initBackend(name, { quiet: true });
+    const fusedBefore = fusedSqueezeExciteStats().native;
     expect(worstError("se.json")).toBeLessThanOrEqual(TOL);
+    // On onednn the standard blocks (average squeeze, sigmoid, channel-wise) ran the fused
+    // kernel (src/ops/squeeze-excite.ts), so the fixtures judge it; elsewhere the tf ops ran.
+    const standard = loadFixtures("se.json").filter(
+      (c) => c.args.squeeze === "avg" && c.args.excitation === "sigmoid" && !c.args.spatial,
+    ).length;
+    expect(fusedSqueezeExciteStats().native - fusedBefore).toBe(
+      name === "onednn" ? 2 * standard : 0,
+    );
     expect(worstError("sge.json")).toBeLessThanOrEqual(TOL);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The onednn backend's implementations of our training kernels (src/ops/kernel-names.ts): the
  * SGD step in one native pass per weight, training batch norm forward and backward as oneDNN
- * primitives, and the moving-statistic update as one loop over C values. Each replaces several
+ * primitives, the moving-statistic update as one loop over C values, and the standard SE block
+ * forward and backward in one addon call each (native/src/attention.cc). Each replaces several
  * tfjs kernels per weight or layer and step; the ops run tf ops on backends without them.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs";
@@ -14,6 +15,9 @@ import {
   type MovingAverageAttrs,
   SGD_UPDATE,
   type SgdUpdateAttrs,
+  SQUEEZE_EXCITE,
+  SQUEEZE_EXCITE_GRAD,
+  type SqueezeExciteAttrs,
 } from "../../ops/kernel-names.js";
 import { alloc, f32, type NativeBackend, output } from "./util.js";
 
@@ -107,6 +111,67 @@ const movingAverage: KernelFunc = ({ inputs, backend, attrs }) => {
   return output(nb, [...(inputs as Inputs).moving!.shape], out);
 };
 
+/** [N, HW, C, Cr] of the SE block's x [N,H,W,C] and w1 [C,Cr]. */
+function seShape(x: TensorInfo, w1: TensorInfo): [number, number, number, number] {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  return [n, h * w, c, w1.shape[1]!];
+}
+
+/** SQUEEZE_EXCITE: y, gate, hidden and pooled in one addon call (two passes over x). */
+const squeezeExcite: KernelFunc = ({ inputs, backend, attrs }) => {
+  const nb = backend as NativeBackend;
+  const a = attrs as unknown as SqueezeExciteAttrs;
+  const ins = inputs as Inputs;
+  const [xv, w1v, w2v] = values(SQUEEZE_EXCITE, nb, ins, ["x", "w1", "w2"]);
+  const b1v = a.bias1 ? values(SQUEEZE_EXCITE, nb, ins, ["b1"])[0]! : null;
+  const b2v = a.bias2 ? values(SQUEEZE_EXCITE, nb, ins, ["b2"])[0]! : null;
+  const x = ins.x!;
+  const shape = seShape(x, ins.w1!);
+  const [n, , c, cr] = shape;
+  const y = alloc(xv!.length);
+  const gate = new Float32Array(n * c);
+  const hidden = new Float32Array(n * cr);
+  const pooled = new Float32Array(n * c);
+  nb.addon.seForward(xv!, w1v!, b1v, w2v!, b2v, y, gate, hidden, pooled, shape);
+  return [
+    output(nb, [...x.shape], y),
+    output(nb, [n, c], gate),
+    output(nb, [n, cr], hidden),
+    output(nb, [n, c], pooled),
+  ];
+};
+
+/** SQUEEZE_EXCITE_GRAD: dx, dw1, dw2, db1, db2 in one addon call (two passes over dy). */
+const squeezeExciteGrad: KernelFunc = ({ inputs, backend }) => {
+  const nb = backend as NativeBackend;
+  const ins = inputs as Inputs;
+  const [dyv, xv, w1v, w2v, gv, hv, pv] = values(SQUEEZE_EXCITE_GRAD, nb, ins, [
+    "dy",
+    "x",
+    "w1",
+    "w2",
+    "gate",
+    "hidden",
+    "pooled",
+  ]);
+  const x = ins.x!;
+  const shape = seShape(x, ins.w1!);
+  const [, , c, cr] = shape;
+  const dx = alloc(xv!.length);
+  const dw1 = new Float32Array(c * cr);
+  const dw2 = new Float32Array(cr * c);
+  const db1 = new Float32Array(cr);
+  const db2 = new Float32Array(c);
+  nb.addon.seBackward(dyv!, xv!, w1v!, w2v!, gv!, hv!, pv!, dx, dw1, db1, dw2, db2, shape);
+  return [
+    output(nb, [...x.shape], dx),
+    output(nb, [c, cr], dw1),
+    output(nb, [cr, c], dw2),
+    output(nb, [cr], db1),
+    output(nb, [c], db2),
+  ];
+};
+
 /** Our training kernels for the backend named `backendName` (onednn). */
 export function trainingKernelConfigs(backendName: string): KernelConfig[] {
   return [
@@ -114,5 +179,7 @@ export function trainingKernelConfigs(backendName: string): KernelConfig[] {
     { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: batchNormTrain },
     { kernelName: BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: batchNormTrainGrad },
     { kernelName: MOVING_AVERAGE, backendName, kernelFunc: movingAverage },
+    { kernelName: SQUEEZE_EXCITE, backendName, kernelFunc: squeezeExcite },
+    { kernelName: SQUEEZE_EXCITE_GRAD, backendName, kernelFunc: squeezeExciteGrad },
   ];
 }
