@@ -22,3 +22,5 @@ export {
   type Precision,
   setPrecision,
 } from "./precision.js";
+
+export { outputPoolStats, setOutputPoolCap } from "./onednn-kernels/util.js";
