@@ -135,7 +135,14 @@ describe.skipIf(!NATIVE.built)("bf16 on onednn", () => {
     const dir = path.join(tmp, "cpu-bf16");
     await expect(
       runExperiment(
-        { dataset: "synthetic", model: "resnet20", depth: 8, width: 4, backend: "cpu", precision: "bf16" },
+        {
+          dataset: "synthetic",
+          model: "resnet20",
+          depth: 8,
+          width: 4,
+          backend: "cpu",
+          precision: "bf16",
+        },
         { runDir: dir, progress: "none" },
       ),
     ).rejects.toThrow(/precision "bf16" cannot run here: bf16 needs the onednn backend/);
