@@ -868,7 +868,7 @@ export function formatBenchTable(report: BenchReport): string {
     }
     out.push(
       "",
-      `kernel calls per training step (${report.method.kernelCalls ?? "tf.profile"}):`,
+      "kernel calls per training step (tf.profile of one untimed step after warm-up; method.kernelCalls in the JSON):",
       ...aligned(
         ["workload", ...kcTargets.map((t) => t.name)],
         kcIds.map((id) => [

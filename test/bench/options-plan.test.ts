@@ -69,6 +69,15 @@ describe("bench plan: the throughput workload", () => {
     const { run } = planWorkloads(o, ONEDNN_BF16);
     const tp = run.find((w) => w.id === `infer:resnet50:b${o.inferThroughputBatch}`);
     expect(tp).toMatchObject({ kind: "infer", group: "infer", model: "resnet50", batch: 32 });
+    // Fewer calls per round than the batch-1 latency workloads (each call is 32 images)…
+    const latency = run.find((w) => w.id === "infer:resnet50")!;
+    expect(tp!.plan.steps).toBeLessThan(latency.plan.steps);
+    // …and the steps/warmup options still override both.
+    const fixed = planWorkloads(opts({ steps: 4, warmup: 0 }), "onednn").run;
+    expect(fixed.find((w) => w.id === "infer:resnet50:b32")!.plan).toMatchObject({
+      steps: 4,
+      warmup: 0,
+    });
     expect(run.map((w) => w.id)).toEqual([
       "train:resnet20",
       "infer:resnet50",
