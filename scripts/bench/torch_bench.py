@@ -5,7 +5,7 @@ Usage: /usr/bin/python3 scripts/bench/torch_bench.py --serve THREADS   (what `se
        /usr/bin/python3 scripts/bench/torch_bench.py JOB_JSON            (one-shot, all workloads in turn)
 
 --serve keeps the process alive and answers one JSON command per stdin line (src/bench/protocol.ts
-ServeCommand: info, prepare, round, release, peak, exit) with one line RESULT_PREFIX + JSON on
+ServeCommand: info, prepare, round, release, peak, convPeak, exit) with one line RESULT_PREFIX + JSON on
 stdout, so the driver can alternate this process and the tfjs ones round by round. It serves both
 PyTorch peers: fp32 and torch.autocast("cpu", dtype=torch.bfloat16) ("precision": "bf16").
 
@@ -286,6 +286,29 @@ def matmul_peak(size, dtype, seconds):
     return best
 
 
+def conv_peak(shape, dtype, seconds):
+    """Best FLOP/s of one convolution forward (src/bench/protocol.ts ConvPeakShape: k x k,
+    stride 1, "same" padding, channels_last) over `seconds`, first call excluded; bf16 runs under
+    torch.autocast, as the bf16 peer's convolutions do."""
+    n, size, cin, cout, k = shape["batch"], shape["size"], shape["inChannels"], shape["outChannels"], shape["kernel"]
+    x = torch.randn(n, cin, size, size).to(memory_format=torch.channels_last)
+    w = (0.1 * torch.randn(cout, cin, k, k)).to(memory_format=torch.channels_last)
+    flop = 2.0 * n * size * size * cout * cin * k * k
+    best = 0.0
+    calls = 0
+    until = time.perf_counter() + seconds
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+        while calls < 2 or time.perf_counter() < until:
+            t0 = time.perf_counter()
+            y = F.conv2d(x, w, padding=k // 2)
+            float(y[0, 0, 0, 0])
+            dt = time.perf_counter() - t0
+            if calls > 0:
+                best = max(best, flop / dt)
+            calls += 1
+    return best
+
+
 def serve():
     """Serve mode (src/bench/protocol.ts ServeCommand): one JSON command per stdin line, one
     RESULT_PREFIX + JSON reply per command on stdout. Both PyTorch peers (fp32 and autocast bf16)
@@ -340,6 +363,12 @@ def serve():
                 else:
                     dt = torch.bfloat16 if cmd["dtype"] == "bf16" else torch.float32
                     reply({"ok": True, "flopPerSecond": matmul_peak(int(cmd["size"]), dt, float(cmd["seconds"]))})
+            elif kind == "convPeak":
+                if cmd["dtype"] == "bf16" and not has_bf16_cpu():
+                    reply({"ok": True, "flopPerSecond": None, "reason": "the CPU has no avx512_bf16/AMX: bf16 would be emulated"})
+                else:
+                    dt = torch.bfloat16 if cmd["dtype"] == "bf16" else torch.float32
+                    reply({"ok": True, "flopPerSecond": conv_peak(cmd["shape"], dt, float(cmd["seconds"]))})
             elif kind == "exit":
                 reply({"ok": True, "peakRssMiB": peak_rss_mib()})
                 return 0

@@ -4,11 +4,12 @@
  * the key, the value and what is allowed; BenchOptions and the key list derive from the schema.
  * Defaults are the issue's benchmark (issue #5, item 5): ResNet-20 / SE-ResNet-20 /
  * SGE-ResNet-20 training at batch 64 on 32×32×3, ResNet-50 / SE-ResNet-50 inference at batch 1
- * on 224×224×3, every backend.
+ * on 224×224×3 and ResNet-50 at batch 32 (throughput), every backend and onednn-bf16.
  */
 import * as v from "valibot";
-import { AUTO_ORDER, type BackendName, threadCount } from "../backend/index.js";
+import { threadCount } from "../backend/index.js";
 import { ConfigError, quote } from "../errors.js";
+import { BENCH_BACKENDS, type BenchBackend } from "./plan.js";
 
 /** The message of option `key` not being `what`. */
 const must = (key: string, what: string) => (i: v.BaseIssue<unknown>) =>
@@ -63,19 +64,19 @@ const batches = (key: string) =>
 const BENCH_OPTIONS_SCHEMA = v.object({
   /** Fewer steps and per-workload time budgets, whole run under ~3 minutes; skips the pure-JS cpu backend. Default false. */
   quick: v.optional(bool("quick"), false),
-  /** tfjs backends to measure, each in its own child process; unavailable ones are reported with the reason. Default: AUTO_ORDER but the pure-JS cpu backend, whose training steps take minutes (name it to include it). */
+  /** tfjs targets to measure, each in its own child process: backends, and onednn-bf16 (onednn at bf16 mixed precision); unavailable ones are reported with the reason. Default: BENCH_BACKENDS but the pure-JS cpu backend, whose training steps take minutes (name it to include it). */
   backends: v.optional(
     v.pipe(
-      v.array(v.unknown(), must("backends", `a non-empty list of ${AUTO_ORDER.join(", ")}`)),
-      v.minLength(1, must("backends", `a non-empty list of ${AUTO_ORDER.join(", ")}`)),
+      v.array(v.unknown(), must("backends", `a non-empty list of ${BENCH_BACKENDS.join(", ")}`)),
+      v.minLength(1, must("backends", `a non-empty list of ${BENCH_BACKENDS.join(", ")}`)),
       v.everyItem(
-        (b) => (AUTO_ORDER as readonly unknown[]).includes(b),
+        (b) => (BENCH_BACKENDS as readonly unknown[]).includes(b),
         (i) =>
-          `bench option backends: unknown backend ${quote((i.input as unknown[]).find((b) => !(AUTO_ORDER as readonly unknown[]).includes(b)))}; allowed: ${AUTO_ORDER.join(", ")}`,
+          `bench option backends: unknown backend ${quote((i.input as unknown[]).find((b) => !(BENCH_BACKENDS as readonly unknown[]).includes(b)))}; allowed: ${BENCH_BACKENDS.join(", ")}`,
       ),
-      v.transform((a) => [...new Set(a as BackendName[])]),
+      v.transform((a) => [...new Set(a as BenchBackend[])]),
     ),
-    () => AUTO_ORDER.filter((b) => b !== "cpu"),
+    () => BENCH_BACKENDS.filter((b) => b !== "cpu"),
   ),
   /** Also run the PyTorch reference (scripts/bench/torch_bench.py). Default true. */
   torch: v.optional(bool("torch"), true),
@@ -89,8 +90,10 @@ const BENCH_OPTIONS_SCHEMA = v.object({
   inferOverrides: v.optional(overrides("inferOverrides"), () => ({})),
   /** Training batch size. Default 64. */
   trainBatch: v.optional(int("trainBatch", 1), 64),
-  /** Inference batch size. Default 1. */
+  /** Inference batch size (the latency workloads). Default 1. */
   inferBatch: v.optional(int("inferBatch", 1), 1),
+  /** Batch of the inference throughput workload (the first inferModel, images/s; issue: ResNet-50 at 32); null: off. Default 32. */
+  inferThroughputBatch: v.optional(intOrNull("inferThroughputBatch", 1), 32),
   /** Timed steps per round of a workload; null: the mode's default (train 5, infer 10 full; 3 and 5 quick, time-boxed; cpu 1). */
   steps: v.optional(intOrNull("steps", 1), null),
   /** Untimed warm-up steps at the start of each round; null: the mode's default (1; cpu 0). */

@@ -8,13 +8,37 @@
  * workload on every target in turn (A B A B …), each a time-boxed burst of `plan.steps` steps
  * after `plan.warmup` untimed ones.
  */
-import type { BackendName } from "../backend/index.js";
+import { AUTO_ORDER, type BackendName } from "../backend/index.js";
 import { type ModelConfig, presetConfig } from "../models/index.js";
 import type { MeasurePlan } from "./measure.js";
 import type { BenchOptions } from "./options.js";
 
-/** Who runs a workload: a tfjs backend, PyTorch fp32, or PyTorch under autocast bf16. */
-export type BenchTarget = BackendName | "pytorch" | "pytorch-bf16";
+/**
+ * The onednn backend with bf16 mixed precision (setPrecision("bf16"): bf16 convolutions, fp32
+ * everything else): a tfjs target of its own, so mixed precision is compared with PyTorch's.
+ */
+export const ONEDNN_BF16 = "onednn-bf16";
+
+/** A tfjs target the bench can run: a backend at fp32, or onednn at bf16 mixed precision. */
+export type BenchBackend = BackendName | typeof ONEDNN_BF16;
+
+/** Every tfjs target `backends` accepts: the loadable backends and onednn-bf16 after onednn. */
+export const BENCH_BACKENDS: readonly BenchBackend[] = AUTO_ORDER.flatMap((b) =>
+  b === "onednn" ? [b, ONEDNN_BF16] : [b],
+);
+
+/** The backend a tfjs target's process loads (onednn-bf16 is onednn at another precision). */
+export function backendOf(target: BenchBackend): BackendName {
+  return target === ONEDNN_BF16 ? "onednn" : target;
+}
+
+/** Who runs a workload: a tfjs target, PyTorch fp32, or PyTorch under autocast bf16. */
+export type BenchTarget = BenchBackend | "pytorch" | "pytorch-bf16";
+
+/** The arithmetic a target's convolutions run at: bf16 for the two mixed-precision targets. */
+export function targetPrecision(target: BenchTarget): "fp32" | "bf16" {
+  return target === ONEDNN_BF16 || target === "pytorch-bf16" ? "bf16" : "fp32";
+}
 
 /** The two PyTorch peers, served by one python process (the bf16 one under torch.autocast). */
 export const TORCH_TARGETS = ["pytorch", "pytorch-bf16"] as const;
@@ -64,6 +88,8 @@ export interface SkippedWorkload {
   id: string;
   /** As Workload.kind. */
   kind: "train" | "infer";
+  /** As Workload.group (the report sorts skipped rows among the measured ones by it). */
+  group: WorkloadGroup;
   /** Preset name. */
   model: string;
   /** Images per call. */
@@ -87,6 +113,16 @@ const MODE_PLANS: Record<"full" | "quick", Record<"train" | "infer", MeasurePlan
   },
 };
 
+/**
+ * One round's plan of the batch inference throughput workload: a call is 32 ResNet-50 images
+ * (seconds each on 2 cores), so a warm call and 2 timed ones per round, where the latency
+ * workloads take 10, keep a full run's inference group within minutes per target.
+ */
+const THROUGHPUT_PLANS: Record<"full" | "quick", MeasurePlan> = {
+  full: { warmup: 1, steps: 2, minSteps: 2, budgetSeconds: null },
+  quick: { warmup: 1, steps: 2, minSteps: 1, budgetSeconds: 0.75 },
+};
+
 /** Untimed steps when a workload is built (before round 1), per mode. */
 const PREPARE_WARMUP: Record<"full" | "quick", number> = { full: 2, quick: 1 };
 
@@ -101,6 +137,12 @@ export const CPU_FULL_ROUNDS = 3;
 /** Why --quick skips the cpu backend. */
 export const CPU_QUICK_SKIP =
   "--quick skips the pure-JS cpu backend (minutes per step at these sizes); run without --quick to measure it (3 rounds of one step)";
+/** Why the batch-N inference throughput workload skips a target. */
+export const THROUGHPUT_SKIP = {
+  cpu: "the inference throughput workload skips the pure-JS cpu backend (minutes per image at 224×224)",
+  quick: "--quick times the batch inference throughput on PyTorch and the native backends only",
+} as const;
+
 /** Why the batch sweep skips a target. */
 export const SWEEP_SKIP = {
   cpu: "the batch sweep skips the pure-JS cpu backend (minutes per step at batch 256)",
@@ -124,6 +166,16 @@ export const QUICK_GROUP_SHARE: Record<WorkloadGroup, number> = {
 export function sweepBatches(opts: BenchOptions): number[] {
   if (opts.trainModels.length === 0) return [];
   return opts.sweepBatches.filter((b) => b !== opts.trainBatch);
+}
+
+/**
+ * The batch of the inference throughput workload (the first inference model at
+ * opts.inferThroughputBatch, images/s), or null when there is none: turned off, no inference
+ * model, or the same batch as the latency workloads.
+ */
+export function throughputBatch(opts: BenchOptions): number | null {
+  const b = opts.inferThroughputBatch;
+  return b === null || opts.inferModels.length === 0 || b === opts.inferBatch ? null : b;
 }
 
 /** The workloads `target` runs and those it skips, for the given options, in group order. */
@@ -156,10 +208,26 @@ export function planWorkloads(
       model,
       batch: opts.inferBatch,
     })),
+    ...(throughputBatch(opts) === null
+      ? []
+      : [
+          {
+            kind: "infer" as const,
+            group: "infer" as const,
+            model: opts.inferModels[0]!,
+            batch: throughputBatch(opts)!,
+          },
+        ]),
   ];
   for (const { kind, group, model, batch } of jobs) {
-    const id = group === "sweep" ? `${kind}:${model}:b${batch}` : `${kind}:${model}`;
-    const base = MODE_PLANS[mode][kind];
+    // The sweep's and the throughput workload's ids carry their batch (they share a model with
+    // a workload at the default batch).
+    const id =
+      group === "sweep" || (kind === "infer" && batch !== opts.inferBatch)
+        ? `${kind}:${model}:b${batch}`
+        : `${kind}:${model}`;
+    const throughput = kind === "infer" && batch !== opts.inferBatch;
+    const base = throughput ? THROUGHPUT_PLANS[mode] : MODE_PLANS[mode][kind];
     const plan: MeasurePlan = {
       warmup: opts.warmup ?? base.warmup,
       steps: opts.steps ?? base.steps,
@@ -169,11 +237,15 @@ export function planWorkloads(
     let maxRounds: number | null = null;
     if (target === "cpu") {
       if (opts.quick) {
-        skipped.push({ id, kind, model, batch, reason: CPU_QUICK_SKIP });
+        skipped.push({ id, kind, group, model, batch, reason: CPU_QUICK_SKIP });
         continue;
       }
       if (group === "sweep") {
-        skipped.push({ id, kind, model, batch, reason: SWEEP_SKIP.cpu });
+        skipped.push({ id, kind, group, model, batch, reason: SWEEP_SKIP.cpu });
+        continue;
+      }
+      if (throughput) {
+        skipped.push({ id, kind, group, model, batch, reason: THROUGHPUT_SKIP.cpu });
         continue;
       }
       if (opts.steps === null) {
@@ -182,7 +254,11 @@ export function planWorkloads(
       }
     }
     if (group === "sweep" && opts.quick && target === "wasm") {
-      skipped.push({ id, kind, model, batch, reason: SWEEP_SKIP.quick });
+      skipped.push({ id, kind, group, model, batch, reason: SWEEP_SKIP.quick });
+      continue;
+    }
+    if (throughput && opts.quick && target === "wasm") {
+      skipped.push({ id, kind, group, model, batch, reason: THROUGHPUT_SKIP.quick });
       continue;
     }
     const overrides = kind === "train" ? opts.trainOverrides : opts.inferOverrides;

@@ -44,10 +44,34 @@ export type ServeCommand =
   | { cmd: "release"; ids: string[] }
   /** Best FLOP/s of an n×n×n matmul over `seconds` (the machine's sgemm peak in this run). */
   | { cmd: "peak"; size: number; dtype: ServePrecision; seconds: number }
+  /** Best FLOP/s of one convolution forward (ConvPeakShape) over `seconds`: the conv peak. */
+  | { cmd: "convPeak"; shape: ConvPeakShape; dtype: ServePrecision; seconds: number }
   /** The leak check of WorkerJob.leakCheck (tfjs workers only). */
   | { cmd: "leakCheck"; check: LeakCheckJob }
   /** Ends the process after replying. */
   | { cmd: "exit" };
+
+/**
+ * The convolution of the conv peak: NHWC input [batch, size, size, inChannels], a k×k filter,
+ * stride 1, "same" padding; 2·batch·size²·outChannels·inChannels·k² FLOP per call.
+ */
+export interface ConvPeakShape {
+  /** Images per call. */
+  batch: number;
+  /** Height and width of the input (and output). */
+  size: number;
+  /** Input channels. */
+  inChannels: number;
+  /** Output channels. */
+  outChannels: number;
+  /** Filter height and width. */
+  kernel: number;
+}
+
+/** FLOP of one call of the conv peak's convolution (multiply and add counted apart). */
+export function convPeakFlop(s: ConvPeakShape): number {
+  return 2 * s.batch * s.size * s.size * s.outChannels * s.inChannels * s.kernel * s.kernel;
+}
 
 /** Arithmetic of a PyTorch peer: fp32, or autocast bf16 (the second peer). */
 export type ServePrecision = "fp32" | "bf16";
@@ -70,6 +94,8 @@ export interface ServeReply {
   versions?: Record<string, string>;
   /** prepare: workloads that failed to build or warm up, id → error. */
   errors?: Record<string, string>;
+  /** prepare (tfjs): per training workload id, the tfjs kernels one step invoked (tf.profile). */
+  kernelCalls?: Record<string, KernelCalls>;
   /** round: milliseconds of each timed step. */
   timesMs?: number[];
   /** peak: best FLOP/s measured, or null when the dtype is unsupported (reason says why). */
@@ -80,4 +106,12 @@ export interface ServeReply {
   numTensorsLeaked?: number;
   /** release / exit / info: peak RSS of the process since the last release (MiB). */
   peakRssMiB?: number | null;
+}
+
+/** The tfjs kernel invocations of one training step, counted once by tf.profile after warm-up. */
+export interface KernelCalls {
+  /** Kernel invocations in the step (every engine-dispatched kernel, forward and backward). */
+  total: number;
+  /** The same by kernel name, most frequent first. */
+  byName: Record<string, number>;
 }

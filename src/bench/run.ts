@@ -5,8 +5,9 @@
  * process builds and warms the group's workloads, then the driver runs rounds, and in each round
  * every workload on every target in turn (PyTorch, PyTorch bf16, onednn, …, then the next
  * workload), so slow drift of the machine hits every side of a ratio alike. Per-round figures
- * give paired ratios with t intervals (src/bench/stats.ts). A matmul peak is measured at the
- * start and the end of the run. The result goes to results/bench/<YYYY-MM-DD>.json (atomic).
+ * give paired ratios with t intervals (src/bench/stats.ts). A matmul peak and a convolution peak
+ * are measured at the start and the end of the run; a training step's tfjs kernel calls are
+ * counted once per workload when it is prepared. The result goes to results/bench/<YYYY-MM-DD>.json (atomic).
  */
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -21,15 +22,17 @@ import {
   type BenchTarget,
   CPU_FULL_ROUNDS,
   MODE_ROUNDS,
+  ONEDNN_BF16,
   planWorkloads,
   QUICK_DEADLINE_SECONDS,
   QUICK_GROUP_SHARE,
   TORCH_TARGETS,
+  targetPrecision,
   WORKLOAD_GROUPS,
   type Workload,
   type WorkloadGroup,
 } from "./plan.js";
-import type { ServePrecision } from "./protocol.js";
+import type { ConvPeakShape, ServePrecision } from "./protocol.js";
 import {
   BENCH_SCHEMA,
   type BenchReport,
@@ -54,6 +57,21 @@ export const TORCH_SCRIPT = path.join(PROJECT_ROOT, "scripts", "bench", "torch_b
 export const PEAK_SIZE = 2048;
 /** n of the peak matmul on the wasm and pure-JS cpu backends (informational; minutes at 2048). */
 export const PEAK_SIZE_SLOW = 512;
+
+/**
+ * The conv peak's convolution: 3×3, 64→64 channels on 56×56 at batch 32 (ResNet-50's first
+ * stage, 7.4 GFLOP a call), compute-bound enough to show what a convolution can reach here.
+ */
+export const CONV_PEAK_SHAPE: ConvPeakShape = {
+  batch: 32,
+  size: 56,
+  inChannels: 64,
+  outChannels: 64,
+  kernel: 3,
+};
+
+/** Targets that measure the conv peak: PyTorch (both dtypes) and the native tfjs targets. */
+const CONV_PEAK_TARGETS: readonly BenchTarget[] = ["pytorch", "tensorflow", "onednn", ONEDNN_BF16];
 
 /** Progress hooks of a run. */
 export interface BenchHooks {
@@ -162,6 +180,7 @@ export async function runBench(
       errors: {},
       groupPeakRssMiB: {},
       groupTensorsLeaked: {},
+      kernelCalls: {},
     };
     let proc: MeasureProcess | null = null;
     if (name === "pytorch" || name === "pytorch-bf16") {
@@ -221,29 +240,58 @@ export async function runBench(
   }
   const live = (s: Side) => s.raw.available && s.proc !== null && s.proc.deadReason === null;
 
-  // The machine's limit in this run: best matmul FLOP/s, at the start and again at the end.
+  // The machine's limits in this run: best matmul FLOP/s and best convolution FLOP/s, at the
+  // start and again at the end. The PyTorch process measures both dtypes (for both peers);
+  // onednn-bf16 measures only the conv (its matmul is onednn's fp32 one).
   const peaks: PeakMeasurement[] = [];
   const measurePeaks = async (when: "start" | "end") => {
     const seconds = opts.quick ? 0.5 : 1.5;
     for (const s of sides) {
       if (!live(s) || s.raw.name === "pytorch-bf16") continue;
+      const name = s.raw.name;
       const dtypes: ServePrecision[] =
-        s.raw.name === "pytorch" ? (opts.torchBf16 ? ["fp32", "bf16"] : ["fp32"]) : ["fp32"];
-      for (const dtype of dtypes) {
-        const size = s.raw.name === "wasm" || s.raw.name === "cpu" ? PEAK_SIZE_SLOW : PEAK_SIZE;
-        let m = peaks.find((p) => p.target === s.raw.name && p.dtype === dtype);
-        if (!m) {
-          m = { target: s.raw.name, dtype, size, start: null, end: null };
-          peaks.push(m);
+        name === "pytorch"
+          ? opts.torchBf16
+            ? ["fp32", "bf16"]
+            : ["fp32"]
+          : [targetPrecision(name)];
+      for (const op of ["matmul", "conv"] as const) {
+        if (op === "matmul" && name === ONEDNN_BF16) continue;
+        if (op === "conv" && !CONV_PEAK_TARGETS.includes(name)) continue;
+        for (const dtype of dtypes) {
+          const size =
+            op === "conv"
+              ? CONV_PEAK_SHAPE.size
+              : name === "wasm" || name === "cpu"
+                ? PEAK_SIZE_SLOW
+                : PEAK_SIZE;
+          let m = peaks.find((p) => p.target === name && p.dtype === dtype && p.op === op);
+          if (!m) {
+            m = {
+              target: name,
+              op,
+              dtype,
+              size,
+              ...(op === "conv" ? { conv: CONV_PEAK_SHAPE } : {}),
+              start: null,
+              end: null,
+            };
+            peaks.push(m);
+          }
+          const r = await s.proc!.request(
+            op === "matmul"
+              ? { cmd: "peak", size, dtype, seconds }
+              : { cmd: "convPeak", shape: CONV_PEAK_SHAPE, dtype, seconds },
+            cmdTimeout(),
+          );
+          m[when] = r.ok ? (r.flopPerSecond ?? null) : null;
+          const why = r.ok ? r.reason : r.error;
+          if (m[when] === null && why) m.reason = why;
         }
-        const r = await s.proc!.request({ cmd: "peak", size, dtype, seconds }, cmdTimeout());
-        m[when] = r.ok ? (r.flopPerSecond ?? null) : null;
-        const why = r.ok ? r.reason : r.error;
-        if (m[when] === null && why) m.reason = why;
       }
     }
   };
-  log("[bench] matmul peaks (start)");
+  log("[bench] matmul and conv peaks (start)");
   await measurePeaks("start");
 
   // Groups: prepare everywhere, then rounds of A B A B …, then release.
@@ -275,6 +323,8 @@ export async function runBench(
         const err = r.ok ? r.errors?.[w.id] : (r.error ?? "prepare failed");
         if (err !== undefined) s.raw.errors[w.id] = err;
         else s.ready.add(w.id);
+        const kc = r.kernelCalls?.[w.id];
+        if (kc) s.raw.kernelCalls![w.id] = kc;
       }
     }
     let round = 0;
@@ -360,7 +410,7 @@ export async function runBench(
       else notes.push(`${s.raw.name}: leak check failed: ${r.error ?? "no result"}`);
     }
   }
-  log("[bench] matmul peaks (end)");
+  log("[bench] matmul and conv peaks (end)");
   await measurePeaks("end");
   const closed = new Map<MeasureProcess, number | null>();
   for (const s of sides) {
@@ -378,14 +428,19 @@ export async function runBench(
     }
   }
 
-  const best = (dtype: ServePrecision) => {
+  const best = (dtype: ServePrecision, op: "matmul" | "conv" = "matmul") => {
     const vals = peaks
-      .filter((p) => p.dtype === dtype)
+      .filter((p) => p.dtype === dtype && p.op === op)
       .flatMap((p) => [p.start, p.end])
       .filter((v): v is number => v !== null);
     return vals.length ? Math.max(...vals) : null;
   };
-  const peak = { measurements: peaks, fp32: best("fp32"), bf16: best("bf16") };
+  const peak = {
+    measurements: peaks,
+    fp32: best("fp32"),
+    bf16: best("bf16"),
+    conv: { fp32: best("fp32", "conv"), bf16: best("bf16", "conv") },
+  };
   const targets = buildTargets(
     sides.map((s) => s.raw),
     flops,
@@ -443,6 +498,9 @@ export async function runBench(
       interval: `ratio = geometric mean of per-round ratios (ours / peer, paired by round; overheads paired within a target's round), ${Math.round(BENCH_CONFIDENCE * 100)} % Student t interval of the log ratios over rounds`,
       flops:
         "FLOP counted from src/complexity multiply-adds (convolutions and dense layers; attention elementwise work left out): training 3 × forward MACs × 2 FLOP per image, inference forward MACs × 2",
+      peaks: `at the start and the end each process times an n×n×n matmul (n = ${PEAK_SIZE}, ${PEAK_SIZE_SLOW} on wasm and cpu; onednn-bf16 none: its matmul is fp32) and, on ${CONV_PEAK_TARGETS.join(", ")}, a ${CONV_PEAK_SHAPE.kernel}×${CONV_PEAK_SHAPE.kernel} ${CONV_PEAK_SHAPE.inChannels}→${CONV_PEAK_SHAPE.outChannels} convolution forward on ${CONV_PEAK_SHAPE.size}×${CONV_PEAK_SHAPE.size} at batch ${CONV_PEAK_SHAPE.batch} (fp32; bf16 on onednn-bf16 and under PyTorch autocast); each peak is the best figure of its op and dtype; a workload's FLOP/s is given as a fraction of both peaks of its dtype (bf16 for pytorch-bf16 and onednn-bf16, fp32 for the rest)`,
+      kernelCalls:
+        "tfjs kernel invocations of one training step (tf.profile's kernel list, forward, backward and update, without tf.customGrad's \"…__op\" wrapper entries), counted once per workload after its warm-up, outside the timed rounds",
     },
     targets,
     peak,

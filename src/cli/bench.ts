@@ -1,7 +1,7 @@
 /** `senet-lab bench`: the tfjs backends against PyTorch (issue #5); see src/bench/. */
 import path from "node:path";
-import { AUTO_ORDER, type BackendName } from "../backend/index.js";
 import type { BenchOptions } from "../bench/options.js";
+import { BENCH_BACKENDS, type BenchBackend } from "../bench/plan.js";
 import { ConfigError, quote } from "../errors.js";
 import { type CommandSpec, int, str } from "./command.js";
 
@@ -9,7 +9,7 @@ import { type CommandSpec, int, str } from "./command.js";
 export const benchCommand: CommandSpec = {
   name: "bench",
   summary:
-    "Train ResNet-20/SE/SGE (batch 64, plus a batch sweep) and time ResNet-50/SE inference (batch 1) on every backend and in PyTorch (fp32 and autocast bf16), alternating round by round; print ratios with 95 % intervals; write results/bench/<date>.json.",
+    "Train ResNet-20/SE/SGE (batch 64, plus a batch sweep) and time ResNet-50/SE inference (batch 1, and ResNet-50 at batch 32 for throughput) on every backend, onednn at bf16 mixed precision (onednn-bf16) and in PyTorch (fp32 and autocast bf16), alternating round by round; print ratios with 95 % intervals, matmul and conv peaks and kernel calls per step; write results/bench/<date>.json.",
   flags: {
     quick: {
       type: "boolean",
@@ -20,7 +20,7 @@ export const benchCommand: CommandSpec = {
     backends: {
       type: "string",
       valueName: "LIST",
-      description: `Comma-separated tfjs backends (default: ${AUTO_ORDER.filter((b) => b !== "cpu").join(",")}; the pure-JS cpu backend, minutes per training step, only when named).`,
+      description: `Comma-separated tfjs targets: backends, and onednn-bf16 (onednn at bf16 mixed precision) (default: ${BENCH_BACKENDS.filter((b) => b !== "cpu").join(",")}; the pure-JS cpu backend, minutes per training step, only when named).`,
     },
     out: {
       type: "string",
@@ -46,6 +46,12 @@ export const benchCommand: CommandSpec = {
       description:
         'Comma-separated batch sizes of the ResNet-20 training sweep (default 32,64,128,256; "none": off).',
     },
+    throughput: {
+      type: "string",
+      valueName: "N",
+      description:
+        'Batch of the ResNet-50 inference throughput workload (images/s; default 32; "none": off).',
+    },
     "no-bf16": {
       type: "boolean",
       description: "Skip the second PyTorch peer (torch.autocast bfloat16).",
@@ -68,13 +74,13 @@ export const benchCommand: CommandSpec = {
         .map((s) => s.trim())
         .filter(Boolean);
       for (const n of names) {
-        if (!(AUTO_ORDER as readonly string[]).includes(n)) {
+        if (!(BENCH_BACKENDS as readonly string[]).includes(n)) {
           throw new ConfigError(
-            `--backends: unknown backend ${quote(n)}; allowed: ${AUTO_ORDER.join(", ")}`,
+            `--backends: unknown backend ${quote(n)}; allowed: ${BENCH_BACKENDS.join(", ")}`,
           );
         }
       }
-      opts.backends = names as BackendName[];
+      opts.backends = names as BenchBackend[];
     }
     const out = str(flags, "out");
     if (flags["no-write"] === true) opts.outDir = null;
@@ -94,6 +100,18 @@ export const benchCommand: CommandSpec = {
         }
         return n;
       });
+    }
+    const throughput = str(flags, "throughput");
+    if (throughput !== undefined) {
+      const n = Number(throughput);
+      if (throughput.trim() === "none") opts.inferThroughputBatch = null;
+      else if (throughput.trim() !== "" && Number.isInteger(n) && n >= 1) {
+        opts.inferThroughputBatch = n;
+      } else {
+        throw new ConfigError(
+          `--throughput: batch ${quote(throughput)} is not an integer >= 1; allowed: an integer >= 1 (e.g. 32) or "none"`,
+        );
+      }
     }
     if (flags["no-bf16"] === true) opts.torchBf16 = false;
     const steps = int(flags, "steps");

@@ -21,6 +21,7 @@ const TINY = {
   trainOverrides: { depth: 8, width: 4, inputShape: [8, 8, 3] },
   inferOverrides: { width: 4, inputShape: [32, 32, 3] },
   trainBatch: 2,
+  inferThroughputBatch: 2,
   sweepBatches: [1, 2],
   rounds: 2,
   steps: 2,
@@ -46,6 +47,9 @@ describe("runBench", () => {
     );
     await expect(runBench({ torchBf16: "yes" as never, outDir: null })).rejects.toThrow(
       /bench option torchBf16 must be a boolean; got "yes"/,
+    );
+    await expect(runBench({ backends: ["onednn-bf32"] as never, outDir: null })).rejects.toThrow(
+      /unknown backend "onednn-bf32"; allowed: .*onednn, onednn-bf16,/,
     );
   });
 
@@ -74,15 +78,17 @@ describe("runBench", () => {
     const expected: string[] = [];
     const groups = [
       ["train", ["train:resnet20", "train:se_resnet20"]],
-      ["infer", ["infer:resnet50"]],
+      ["infer", ["infer:resnet50", "infer:resnet50:b2"]],
       ["sweep", ["train:resnet20:b1"]],
     ] as const;
     for (const [group, ids] of groups) {
       for (const round of [0, 1]) {
         for (const id of ids) {
           for (const s of sides) {
-            // The batch sweep never runs on the pure-JS cpu backend (minutes per step at 256).
-            if (!(group === "sweep" && s === "cpu")) expected.push(`${group} ${round} ${id} ${s}`);
+            // The batch sweep and the throughput workload never run on the pure-JS cpu backend
+            // (minutes per step at batch 256, per image at 224×224).
+            const cpuSkips = group === "sweep" || id === "infer:resnet50:b2";
+            if (!(cpuSkips && s === "cpu")) expected.push(`${group} ${round} ${id} ${s}`);
           }
         }
       }
@@ -99,8 +105,14 @@ describe("runBench", () => {
         ["train:resnet20", "ok"],
         ["train:se_resnet20", "ok"],
         ["infer:resnet50", "ok"],
+        ["infer:resnet50:b2", name === "cpu" ? "skipped" : "ok"],
         ["train:resnet20:b1", name === "cpu" ? "skipped" : "ok"],
       ]);
+      // Kernel calls per step: every measured training workload, none for inference.
+      for (const w of t.workloads.filter((x) => x.status === "ok")) {
+        if (w.kind === "train") expect(w.kernelCallsPerStep!.total).toBeGreaterThan(0);
+        else expect(w.kernelCallsPerStep).toBeUndefined();
+      }
       for (const w of t.workloads.filter((x) => x.status === "ok")) {
         expect(w.rounds).toHaveLength(2);
         expect(w.timing!.n).toBe(4);
@@ -125,6 +137,14 @@ describe("runBench", () => {
 
     const table = formatBenchTable(report);
     expect(table).toContain("batch sweep: train resnet20");
+    expect(table).toMatch(/kernel calls per training step/);
+    expect(table).toMatch(/infer resnet50 b2 .* img\/s/);
+    // Goals name the target they were judged on (onednn not in this run: not measured).
+    expect(report.goals.every((g) => g.judgedOn === (g.fallback ?? g.target))).toBe(true);
+    // The conv peak is measured on PyTorch and the native targets only.
+    expect(report.peak.measurements.some((m) => m.op === "conv" && m.target === "wasm")).toBe(
+      false,
+    );
     if (torchOk) {
       const cpuPlain = report.targets[2]!.workloads[0]!;
       const torchPlain = report.targets[0]!.workloads[0]!;
@@ -134,6 +154,11 @@ describe("runBench", () => {
       expect(cpuPlain.vsPytorchBf16!.n).toBe(2);
       expect(report.versions.torch).toMatch(/^\d+\.\d+/);
       expect(report.peak.fp32).toBeGreaterThan(0);
+      expect(report.peak.conv!.fp32).toBeGreaterThan(0);
+      expect(cpuPlain.flops!.fractionOfConvPeak).toBeCloseTo(
+        cpuPlain.flops!.achieved / report.peak.conv!.fp32!,
+        12,
+      );
       expect(table).toMatch(/cpu train:resnet20: ratio \d+\.\d\d× \[.*\] \(n = 2 rounds\)/);
       expect(report.targets[1]!.detail).toMatch(/autocast bf16/);
     } else {

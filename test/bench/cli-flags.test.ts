@@ -20,7 +20,9 @@ describe("senet-lab bench flags", () => {
   it("--help documents --rounds, --sweep and --no-bf16", () => {
     const r = cli(["bench", "--help"]);
     expect(r.code).toBe(0);
-    for (const f of ["--rounds N", "--sweep LIST", "--no-bf16"]) expect(r.out).toContain(f);
+    for (const f of ["--rounds N", "--sweep LIST", "--no-bf16", "--throughput N", "onednn-bf16"]) {
+      expect(r.out).toContain(f);
+    }
   });
 
   it("refuses bad values, quoting them and listing what is allowed", () => {
@@ -32,5 +34,15 @@ describe("senet-lab bench flags", () => {
     const rounds = cli(["bench", "--no-write", "--rounds", "1"]);
     expect(rounds.code).toBe(2);
     expect(rounds.err).toContain('--rounds must be an integer >= 2; got "1"');
+    const backends = cli(["bench", "--no-write", "--backends", "onednn,onednn-fp8"]);
+    expect(backends.code).toBe(2);
+    expect(backends.err).toContain(
+      '--backends: unknown backend "onednn-fp8"; allowed: tensorflow, onednn, onednn-bf16, wasm, cpu',
+    );
+    const tp = cli(["bench", "--no-write", "--throughput", "0"]);
+    expect(tp.code).toBe(2);
+    expect(tp.err).toContain(
+      '--throughput: batch "0" is not an integer >= 1; allowed: an integer >= 1 (e.g. 32) or "none"',
+    );
   });
 });

@@ -11,6 +11,7 @@ import { timingStats } from "../../src/bench/measure.js";
 import type { Workload } from "../../src/bench/plan.js";
 import {
   BENCH_GOALS,
+  BENCH_SCHEMA,
   buildTargets,
   checkBenchReport,
   judgeGoals,
@@ -181,7 +182,7 @@ describe("bench report", () => {
         value: 1,
       },
     ]);
-    const byWhat = (s: string) => goals.find((g) => g.what.includes(s))!;
+    const byWhat = (s: string) => goals.find((g) => g.what.includes(s) && g.target === "onednn")!;
     expect(byWhat("trains resnet20 at least as fast as PyTorch")).toMatchObject({
       met: true,
       op: ">=",
@@ -198,11 +199,22 @@ describe("bench report", () => {
   it("checkBenchReport names what is missing and still reads the committed schema-1 files", () => {
     expect(checkBenchReport(null)).toEqual(["report is not an object"]);
     const problems = checkBenchReport({ schema: "x", targets: [] });
-    expect(problems).toContain("schema must be senet-lab/bench@2 (or senet-lab/bench@1)");
+    expect(problems).toContain(
+      "schema must be senet-lab/bench@3 (or senet-lab/bench@2, senet-lab/bench@1)",
+    );
     expect(problems).toContain("targets must be a non-empty list");
     expect(checkBenchReport({ schema: "senet-lab/bench@2" })).toContain(
       "schedule must list the timed bursts",
     );
+    // Schema 3 needs what it adds; schema 2 files do not.
+    const v3 = checkBenchReport({ schema: BENCH_SCHEMA, peak: { measurements: [{}], fp32: 1 } });
+    expect(v3).toContain(
+      "peak.conv must give the fp32 and bf16 conv peaks (null where not measured)",
+    );
+    expect(v3).toContain('every peak measurement must say its op ("matmul" or "conv")');
+    expect(
+      checkBenchReport({ schema: "senet-lab/bench@2", peak: { measurements: [], fp32: 1 } }),
+    ).not.toContain("peak.conv must give the fp32 and bf16 conv peaks (null where not measured)");
     const dir = path.join(__dirname, "..", "..", "results", "bench");
     const files = fs.readdirSync(dir).filter((f) => f.endsWith(".json"));
     expect(files.length).toBeGreaterThanOrEqual(3);
@@ -210,5 +222,104 @@ describe("bench report", () => {
       const r = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
       expect(checkBenchReport(r), f).toEqual([]);
     }
+  });
+
+  it("onednn-bf16: ratios to both peers, bf16 FLOP fractions of both peaks, kernel calls", () => {
+    const kc = { total: 7, byName: { Conv2D: 4, Relu: 3 } };
+    const targets = buildTargets(
+      [
+        raw("pytorch", { "train:resnet20": [[100], [200]], "train:se_resnet20": [[100], [200]] }),
+        raw("pytorch-bf16", {
+          "train:resnet20": [[50], [100]],
+          "train:se_resnet20": [[50], [100]],
+        }),
+        raw("onednn", { "train:resnet20": [[80], [160]], "train:se_resnet20": [[80], [160]] }),
+        raw(
+          "onednn-bf16",
+          { "train:resnet20": [[40], [80]], "train:se_resnet20": [[50], [100]] },
+          { kernelCalls: { "train:resnet20": kc } },
+        ),
+      ],
+      { "train:resnet20": 1e9 },
+      { fp32: 1e12, bf16: 4e12, conv: { fp32: 5e11, bf16: 2e12 } },
+    );
+    const [, , onednn, bf16] = targets;
+    const w = bf16!.workloads[0]!;
+    // 64 images / 40 ms = 1600 img/s: 2.5× PyTorch fp32, 1.25× PyTorch bf16, in both rounds.
+    expect(w.vsPytorch!.mean).toBeCloseTo(2.5, 9);
+    expect(w.vsPytorchBf16!.mean).toBeCloseTo(1.25, 9);
+    // Median of 1600 and 800 img/s = 1200: 1.2e12 FLOP/s, 30 % of the bf16 matmul peak, 60 % of the bf16 conv one.
+    expect(w.flops).toMatchObject({ peakDtype: "bf16", peak: 4e12, convPeak: 2e12 });
+    expect(w.flops!.fractionOfPeak).toBeCloseTo(0.3, 12);
+    expect(w.flops!.fractionOfConvPeak).toBeCloseTo(0.6, 12);
+    // onednn (fp32): median 600 img/s = 6e11 against the fp32 conv peak 5e11 (120 %: the conv shape is no bound).
+    expect(onednn!.workloads[0]!.flops!.fractionOfConvPeak).toBeCloseTo(1.2, 12);
+    expect(w.kernelCallsPerStep).toEqual(kc);
+    expect(onednn!.workloads[0]!.kernelCallsPerStep).toBeUndefined();
+    // Its own SE overhead, paired within its rounds: 50 / 40 = 1.25.
+    expect(bf16!.overheads.seTrain).toBeCloseTo(1.25, 9);
+
+    const goals = judgeGoals(targets);
+    const on = (target: string, measure: string) =>
+      goals.filter((g) => g.target === target && g.measure === measure);
+    // Every goal says which target it was judged on; these on their own target.
+    expect(goals.every((g) => g.judgedOn === g.target && g.fallbackReason === undefined)).toBe(
+      true,
+    );
+    expect(on("onednn", "vsPytorch")[0]).toMatchObject({ value: 1.5, met: false }); // 1.25×
+    expect(on("onednn-bf16", "vsPytorch")[0]).toMatchObject({ value: 1.5, met: true }); // 2.5×
+    expect(on("onednn-bf16", "vsPytorchBf16")[0]).toMatchObject({ value: 1, met: true }); // 1.25×
+    expect(on("onednn-bf16", "overhead")[0]!.interval!.mean).toBeCloseTo(1.25, 9);
+    expect(on("onednn-bf16", "overhead")[0]!.met).toBe(false);
+    expect(on("onednn", "overhead")[0]!.met).toBe(true); // 1.0×
+  });
+
+  it("judges the bf16-peer goal on onednn where onednn-bf16 did not run, saying why", () => {
+    const rounds = { "train:resnet20": [[100], [200]], "train:se_resnet20": [[100], [200]] };
+    const fast = { "train:resnet20": [[40], [80]], "train:se_resnet20": [[40], [80]] };
+    const slow = { "train:resnet20": [[200], [400]], "train:se_resnet20": [[200], [400]] };
+    const targets = buildTargets([
+      raw("pytorch", rounds),
+      raw("pytorch-bf16", rounds),
+      raw("onednn", fast),
+      {
+        ...raw("onednn-bf16", slow),
+        available: false,
+        reason: "this CPU has no bf16 instructions",
+      },
+    ]);
+    const goal = judgeGoals(targets).find((g) => g.measure === "vsPytorchBf16")!;
+    expect(goal).toMatchObject({ target: "onednn-bf16", fallback: "onednn", judgedOn: "onednn" });
+    expect(goal.fallbackReason).toBe(
+      "onednn-bf16 was unavailable (this CPU has no bf16 instructions); judged on onednn",
+    );
+    expect(goal.interval!.mean).toBeCloseTo(2.5, 9);
+    expect(goal.met).toBe(true);
+    // Goals without a fallback stay on their target and are not measured.
+    const fp32 = judgeGoals(targets).find(
+      (g) => g.target === "onednn-bf16" && g.measure === "vsPytorch",
+    )!;
+    expect(fp32).toMatchObject({ judgedOn: "onednn-bf16", met: null, interval: null });
+    // Absent from the run, and a failed workload, fall back too, each with its reason.
+    const absent = judgeGoals(targets.filter((t) => t.name !== "onednn-bf16"));
+    expect(absent.find((g) => g.measure === "vsPytorchBf16")!.fallbackReason).toBe(
+      "onednn-bf16 was not in this run; judged on onednn",
+    );
+    const failed = buildTargets([
+      raw("pytorch-bf16", rounds),
+      raw("onednn", fast),
+      raw("onednn-bf16", slow, { errors: { "train:se_resnet20": "out of memory" } }),
+    ]);
+    const f = judgeGoals(failed).find((g) => g.measure === "vsPytorchBf16")!;
+    expect(f.judgedOn).toBe("onednn");
+    expect(f.fallbackReason).toBe(
+      "onednn-bf16 train:se_resnet20 failed (out of memory); judged on onednn",
+    );
+    // With onednn-bf16 measured, the same goal is judged on it: 0.5× the peer, not met.
+    const ran = judgeGoals(
+      buildTargets([raw("pytorch-bf16", rounds), raw("onednn", fast), raw("onednn-bf16", slow)]),
+    ).find((g) => g.measure === "vsPytorchBf16")!;
+    expect(ran).toMatchObject({ judgedOn: "onednn-bf16", met: false });
+    expect(ran.interval!.mean).toBeCloseTo(0.5, 9);
   });
 });
