@@ -12,7 +12,7 @@ export {
   registerOnednnBackend,
   resetNativeKernelCounts,
 } from "./onednn.js";
-
+export { outputPoolStats, setOutputPoolCap } from "./onednn-kernels/util.js";
 export {
   type Bf16Support,
   bf16Support,
@@ -22,5 +22,3 @@ export {
   type Precision,
   setPrecision,
 } from "./precision.js";
-
-export { outputPoolStats, setOutputPoolCap } from "./onednn-kernels/util.js";
