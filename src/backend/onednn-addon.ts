@@ -223,6 +223,34 @@ export interface OnednnAddon {
     db2: Float32Array | null,
     shape: [number, number, number, number],
   ): void;
+  /** Spatial Group-wise Enhance forward over x [N, HW, G, C/G]; writes y and the gate, centred similarity t ([N, HW, G]), per-channel mean avg ([N, C]) and unbiased std sigma ([N, G]) the backward needs; shape = [N, HW, C, G]. */
+  sgeForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    gate: Float32Array,
+    t: Float32Array,
+    avg: Float32Array,
+    sigma: Float32Array,
+    shape: [number, number, number, number],
+    epsilon: number,
+  ): void;
+  /** Every gradient of sgeForward for upstream dy: dx, dgamma, dbeta; shape and epsilon as in sgeForward. */
+  sgeBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    gate: Float32Array,
+    t: Float32Array,
+    avg: Float32Array,
+    sigma: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    shape: [number, number, number, number],
+    epsilon: number,
+  ): void;
   /** One SGD-with-momentum step of one weight into fresh arrays; hyper = [lr, momentum, weightDecay, nesterov ? 1 : 0]. */
   sgdUpdate(
     w: Float32Array,

@@ -9,7 +9,7 @@
 import * as v from "valibot";
 import { threadCount } from "../backend/index.js";
 import { ConfigError, quote } from "../errors.js";
-import { BENCH_BACKENDS, type BenchBackend } from "./plan.js";
+import { BENCH_BACKENDS, type BenchBackend } from "./targets.js";
 
 /** The message of option `key` not being `what`. */
 const must = (key: string, what: string) => (i: v.BaseIssue<unknown>) =>

@@ -8,29 +8,12 @@
  * workload on every target in turn (A B A B …), each a time-boxed burst of `plan.steps` steps
  * after `plan.warmup` untimed ones.
  */
-import { AUTO_ORDER, type BackendName } from "../backend/index.js";
 import { type ModelConfig, presetConfig } from "../models/index.js";
 import type { MeasurePlan } from "./measure.js";
 import type { BenchOptions } from "./options.js";
+import { type BenchBackend, ONEDNN_BF16 } from "./targets.js";
 
-/**
- * The onednn backend with bf16 mixed precision (setPrecision("bf16"): bf16 convolutions, fp32
- * everything else): a tfjs target of its own, so mixed precision is compared with PyTorch's.
- */
-export const ONEDNN_BF16 = "onednn-bf16";
-
-/** A tfjs target the bench can run: a backend at fp32, or onednn at bf16 mixed precision. */
-export type BenchBackend = BackendName | typeof ONEDNN_BF16;
-
-/** Every tfjs target `backends` accepts: the loadable backends and onednn-bf16 after onednn. */
-export const BENCH_BACKENDS: readonly BenchBackend[] = AUTO_ORDER.flatMap((b) =>
-  b === "onednn" ? [b, ONEDNN_BF16] : [b],
-);
-
-/** The backend a tfjs target's process loads (onednn-bf16 is onednn at another precision). */
-export function backendOf(target: BenchBackend): BackendName {
-  return target === ONEDNN_BF16 ? "onednn" : target;
-}
+export { BENCH_BACKENDS, type BenchBackend, backendOf, ONEDNN_BF16 } from "./targets.js";
 
 /** Who runs a workload: a tfjs target, PyTorch fp32, or PyTorch under autocast bf16. */
 export type BenchTarget = BenchBackend | "pytorch" | "pytorch-bf16";

@@ -10,8 +10,7 @@
  */
 import readline from "node:readline";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend/index.js";
-import { bf16Support, getPrecision, setPrecision } from "../backend/precision.js";
+import { bf16Support, getPrecision, initBackend, setPrecision } from "../backend/index.js";
 import { buildModel } from "../models/index.js";
 import { runLeakCheck } from "./leak-check.js";
 import { peakRssMiB, resetPeakRss, timeCalls } from "./measure.js";

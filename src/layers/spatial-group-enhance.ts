@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import * as v from "valibot";
 import { ConfigError, quote } from "../errors.js";
+import { fusedSpatialGroupEnhance } from "../ops/spatial-group-enhance.js";
 import { type BaseLayerArgs, intArg, nhwcShape, parseLayerArgs, shapeText } from "./args.js";
 
 /** SpatialGroupEnhance's own arguments: types and defaults (groups against C waits for build). */
@@ -113,11 +114,30 @@ export class SpatialGroupEnhance extends tf.layers.Layer {
     });
   }
 
-  /** y = x · gate, the [N,H,W,G] gate broadcast over each group's channels. */
+  /**
+   * y = x · gate, the [N,H,W,G] gate broadcast over each group's channels: one fused kernel
+   * where the backend has it (src/ops/spatial-group-enhance.ts: onednn), tf ops elsewhere.
+   */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const [n, h, w, c] = x.shape;
+      if (
+        this.gamma !== null &&
+        this.beta !== null &&
+        x.rank === 4 &&
+        c % this.groups === 0 &&
+        h * w >= 2
+      ) {
+        const fused = fusedSpatialGroupEnhance(
+          x,
+          this.gamma.read(),
+          this.beta.read(),
+          this.groups,
+          this.epsilon,
+        );
+        if (fused) return fused;
+      }
       const gate = tf.reshape(this.computeGate(x), [n, h, w, this.groups, 1]);
       return tf.reshape(tf.mul(tf.reshape(x, [n, h, w, this.groups, c / this.groups]), gate), [
         n,

@@ -17,6 +17,11 @@ export * from "./kernel-names.js";
 export { movingAverage } from "./moving-average.js";
 export { type SgdUpdateResult, sgdUpdate } from "./sgd-update.js";
 export {
+  fusedSpatialGroupEnhance,
+  fusedSpatialGroupEnhanceStats,
+  registerSpatialGroupEnhanceGradient,
+} from "./spatial-group-enhance.js";
+export {
   fusedSqueezeExcite,
   fusedSqueezeExciteStats,
   registerSqueezeExciteGradient,

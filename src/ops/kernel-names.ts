@@ -66,3 +66,18 @@ export interface SqueezeExciteAttrs {
   /** The gate layer has a bias (input b2). */
   bias2: boolean;
 }
+/**
+ * Spatial Group-wise Enhance: inputs {x [N,H,W,C], gamma [G], beta [G]}, outputs [y, gate
+ * [N,HW,G], t [N,HW,G] (centred similarity), avg [N,C] (per-channel mean), sigma [N,G]
+ * (unbiased std of t)] (the last four kept for the gradient).
+ */
+export const SPATIAL_GROUP_ENHANCE = "SenetSpatialGroupEnhance";
+/** Its gradient: inputs {dy, x, gamma, gate, t, avg, sigma}, outputs [dx, dgamma, dbeta]. */
+export const SPATIAL_GROUP_ENHANCE_GRAD = "SenetSpatialGroupEnhanceGrad";
+/** Attributes of SPATIAL_GROUP_ENHANCE and its gradient. */
+export interface SpatialGroupEnhanceAttrs {
+  /** Groups G (divides C). */
+  groups: number;
+  /** Added to the unbiased std before dividing. */
+  epsilon: number;
+}

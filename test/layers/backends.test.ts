@@ -1,7 +1,8 @@
 /**
  * The PyTorch fixtures again on the project's faster backends (wasm always; onednn where the
  * native addon is built), so a backend kernel that breaks SE / SGE numerics is caught here too;
- * on onednn the standard SE cases run the fused SE kernel (native/src/attention.cc).
+ * on onednn the standard SE cases and every SGE case run the fused kernels
+ * (native/src/attention.cc).
  */
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
@@ -12,7 +13,7 @@ import {
   SqueezeExcite,
   type SqueezeExciteArgs,
 } from "../../src/layers/index.js";
-import { fusedSqueezeExciteStats } from "../../src/ops/index.js";
+import { fusedSpatialGroupEnhanceStats, fusedSqueezeExciteStats } from "../../src/ops/index.js";
 import { layerGrads, loadFixtures, maxAbsDiff } from "./support.js";
 
 const TOL = 1e-5;
@@ -65,6 +66,11 @@ describe.each(["wasm", "onednn"] as const)("SE / SGE vs PyTorch on the %s backen
     expect(fusedSqueezeExciteStats().native - fusedBefore).toBe(
       name === "onednn" ? 2 * standard : 0,
     );
+    const sgeBefore = fusedSpatialGroupEnhanceStats().native;
     expect(worstError("sge.json")).toBeLessThanOrEqual(TOL);
+    // Every SGE case runs the fused SGE kernel on onednn.
+    expect(fusedSpatialGroupEnhanceStats().native - sgeBefore).toBe(
+      name === "onednn" ? 2 * loadFixtures("sge.json").length : 0,
+    );
   });
 });

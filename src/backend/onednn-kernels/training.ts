@@ -2,7 +2,7 @@
  * The onednn backend's implementations of our training kernels (src/ops/kernel-names.ts): the
  * SGD step in one native pass per weight, training batch norm forward and backward as oneDNN
  * primitives, the moving-statistic update as one loop over C values, and the standard SE block
- * forward and backward in one addon call each (native/src/attention.cc). Each replaces several
+ * and the SGE block forward and backward in one addon call each (native/src/attention.cc). Each replaces several
  * tfjs kernels per weight or layer and step; the ops run tf ops on backends without them.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs";
@@ -15,6 +15,9 @@ import {
   type MovingAverageAttrs,
   SGD_UPDATE,
   type SgdUpdateAttrs,
+  SPATIAL_GROUP_ENHANCE,
+  SPATIAL_GROUP_ENHANCE_GRAD,
+  type SpatialGroupEnhanceAttrs,
   SQUEEZE_EXCITE,
   SQUEEZE_EXCITE_GRAD,
   type SqueezeExciteAttrs,
@@ -172,6 +175,59 @@ const squeezeExciteGrad: KernelFunc = ({ inputs, backend }) => {
   ];
 };
 
+/** [N, HW, C, G] of the SGE block's x [N,H,W,C]. */
+function sgeShape(x: TensorInfo, groups: number): [number, number, number, number] {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  return [n, h * w, c, groups];
+}
+
+/** SPATIAL_GROUP_ENHANCE: y and the gate, t, avg and sigma the gradient needs, in one addon call. */
+const spatialGroupEnhance: KernelFunc = ({ inputs, backend, attrs }) => {
+  const nb = backend as NativeBackend;
+  const { groups, epsilon } = attrs as unknown as SpatialGroupEnhanceAttrs;
+  const ins = inputs as Inputs;
+  const [xv, gv, bv] = values(SPATIAL_GROUP_ENHANCE, nb, ins, ["x", "gamma", "beta"]);
+  const x = ins.x!;
+  const shape = sgeShape(x, groups);
+  const [n, hw, c, g] = shape;
+  const y = alloc(xv!.length);
+  const gate = alloc(n * hw * g);
+  const t = alloc(n * hw * g);
+  const avg = new Float32Array(n * c);
+  const sigma = new Float32Array(n * g);
+  nb.addon.sgeForward(xv!, gv!, bv!, y, gate, t, avg, sigma, shape, epsilon);
+  return [
+    output(nb, [...x.shape], y),
+    output(nb, [n, hw, g], gate),
+    output(nb, [n, hw, g], t),
+    output(nb, [n, c], avg),
+    output(nb, [n, g], sigma),
+  ];
+};
+
+/** SPATIAL_GROUP_ENHANCE_GRAD: dx, dgamma, dbeta in one addon call. */
+const spatialGroupEnhanceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const nb = backend as NativeBackend;
+  const { groups, epsilon } = attrs as unknown as SpatialGroupEnhanceAttrs;
+  const ins = inputs as Inputs;
+  const [dyv, xv, gv, gatev, tv, av, sv] = values(SPATIAL_GROUP_ENHANCE_GRAD, nb, ins, [
+    "dy",
+    "x",
+    "gamma",
+    "gate",
+    "t",
+    "avg",
+    "sigma",
+  ]);
+  const x = ins.x!;
+  const shape = sgeShape(x, groups);
+  const dx = alloc(xv!.length);
+  const dgamma = new Float32Array(groups);
+  const dbeta = new Float32Array(groups);
+  nb.addon.sgeBackward(dyv!, xv!, gv!, gatev!, tv!, av!, sv!, dx, dgamma, dbeta, shape, epsilon);
+  return [output(nb, [...x.shape], dx), output(nb, [groups], dgamma), output(nb, [groups], dbeta)];
+};
+
 /** Our training kernels for the backend named `backendName` (onednn). */
 export function trainingKernelConfigs(backendName: string): KernelConfig[] {
   return [
@@ -181,5 +237,11 @@ export function trainingKernelConfigs(backendName: string): KernelConfig[] {
     { kernelName: MOVING_AVERAGE, backendName, kernelFunc: movingAverage },
     { kernelName: SQUEEZE_EXCITE, backendName, kernelFunc: squeezeExcite },
     { kernelName: SQUEEZE_EXCITE_GRAD, backendName, kernelFunc: squeezeExciteGrad },
+    { kernelName: SPATIAL_GROUP_ENHANCE, backendName, kernelFunc: spatialGroupEnhance },
+    {
+      kernelName: SPATIAL_GROUP_ENHANCE_GRAD,
+      backendName,
+      kernelFunc: spatialGroupEnhanceGrad,
+    },
   ];
 }
