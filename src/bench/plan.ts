@@ -35,8 +35,9 @@ export type WorkloadGroup = "train" | "sweep" | "infer";
 /**
  * The groups in the order they run. Inference comes before the batch sweep: after training at
  * batch 128/256 the onednn process's batch-1 ResNet-50 inference measured ~3× slower (110–163 ms
- * against 31–57 ms per image, 2026-12-08), a backend state effect (open; README "Benchmark") that
- * would otherwise be charged to inference.
+ * against 31–57 ms per image, 2026-12-08): the output pool kept the large-batch arrays and
+ * allocated everything else afresh. Fixed since (the pool evicts the least recently used sizes,
+ * src/backend/onednn-kernels/util.ts); the order stays, so a regression cannot hide in inference.
  */
 export const WORKLOAD_GROUPS: readonly WorkloadGroup[] = ["train", "infer", "sweep"];
 

@@ -26,7 +26,7 @@ import { formatInterval, pairedRatios, type RatioInterval, ratioInterval } from 
  */
 export const BENCH_SCHEMA = "senet-lab/bench@3";
 
-/** Schema 2 (no conv peak, kernel counts or goal targets): results/bench/2026-12-08.json. */
+/** Schema 2 (no conv peak, kernel counts or goal targets): results/bench/2026-12-08-before-fusion.json. */
 export const BENCH_SCHEMA_V2 = "senet-lab/bench@2";
 
 /** Schema 1 (one block of steps per target, medians only): results/bench/2026-11-23*.json. */
@@ -602,7 +602,7 @@ export function judgeGoals(
  * Problems with a parsed report (empty when it matches its schema); used by tests and readers.
  * Files of schema 1 (results/bench/2026-11-23*.json) are still read: checked against schema 1's
  * fields, without the rounds, intervals and peaks schema 2 adds; files of schema 2
- * (2026-12-08.json) without the conv peaks, kernel counts and goal targets schema 3 adds.
+ * (2026-12-08-before-fusion.json) without the conv peaks, kernel counts and goal targets schema 3 adds.
  */
 export function checkBenchReport(value: unknown): string[] {
   const problems: string[] = [];
