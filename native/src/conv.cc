@@ -2,6 +2,7 @@
 // data and backward weights. Activations are NHWC, filters HWIO (tfjs's layouts; depthwise
 // filters are [KH, KW, C, multiplier]), read and written in place through user memory.
 #include <algorithm>
+#include <list>
 
 #include "common.h"
 
@@ -112,6 +113,63 @@ struct Convert {
   }
 };
 
+// bf16 copies of activations and output gradients, by the JS side's id of their f32 array
+// (weightIdOf: unique per array contents, never reused). A convolution's input x is rounded
+// in the forward and again in the filter gradient, and dy in the input gradient and again in
+// the filter gradient; keeping the copies halves those conversions (each a pass over the
+// tensor). At most kMaxRounded copies are kept, least recently used first out; a new copy takes
+// the buffer of the oldest one of its layout, so a training step reuses the previous step's
+// buffers instead of allocating (and page-faulting) new ones.
+constexpr size_t kMaxRounded = 96;
+struct RoundedCopies {
+  std::list<std::pair<double, dnnl::memory>> lru;  // most recently used first
+
+  // The copy of array `id` in layout md, converted from `user` by `r` unless already there.
+  dnnl::memory get(double id, const dnnl::memory::desc& md, Reorder& r, dnnl::memory user,
+                   dnnl::stream& st) {
+    for (auto it = lru.begin(); it != lru.end(); ++it) {
+      if (it->first == id && it->second.get_desc() == md) {
+        lru.splice(lru.begin(), lru, it);
+        return lru.front().second;
+      }
+    }
+    dnnl::memory m;
+    if (lru.size() >= kMaxRounded) {
+      auto victim = lru.end();
+      for (auto it = lru.rbegin(); it != lru.rend(); ++it) {
+        if (it->second.get_desc() == md) {
+          victim = std::next(it).base();
+          break;
+        }
+      }
+      if (victim == lru.end()) victim = std::prev(lru.end());
+      if (victim->second.get_desc() == md) m = victim->second;
+      lru.erase(victim);
+    }
+    if (!m) m = dnnl::memory(md, engine());
+    r.prim.execute(st, user, m);
+    lru.emplace_front(id, m);
+    return m;
+  }
+};
+RoundedCopies& roundedCopies() {
+  static RoundedCopies c;
+  return c;
+}
+
+// The memory a bf16 primitive reads for user buffer `user` (array id `id`): the shared rounded
+// copy when the id is known, else `conv`'s own buffer; `user` itself at f32.
+dnnl::memory rounded(Convert& conv, double id, dnnl::memory user, dnnl::stream& st) {
+  if (!conv.r.needed) return user;
+  if (!(id > 0)) return conv(user, st);
+  return roundedCopies().get(id, conv.mem.get_desc(), conv.r, user, st);
+}
+
+// Reads argument i as an array id (0 when absent).
+double idArg(const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : 0;
+}
+
 // Reads the trailing precision argument i: 0 (absent) f32, 1 bf16.
 dt computeArg(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || !info[i].IsNumber()) return dt::f32;
@@ -148,7 +206,7 @@ struct BwdWeightsEntry : CacheEntry {
   Convert x, dy;
 };
 
-// conv2dForward(x, w, bias|null, y, geometry, activation, alpha, weightId, precision)
+// conv2dForward(x, w, bias|null, y, geometry, activation, alpha, weightId, precision, xId)
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ConvShape s(geometryArg(info, 4), computeArg(info, 8));
@@ -180,7 +238,8 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     auto& st = stream();
     dnnl::memory wUser = userMemory(s.userWeights(), w);
     dnnl::memory wUse = e->packed.get(wid, e->wReorder, e->pd.weights_desc(), wUser, e->wMem, st);
-    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e->x(userMemory(s.src(), x), st)},
+    std::unordered_map<int, dnnl::memory> args{
+        {DNNL_ARG_SRC, rounded(e->x, idArg(info, 9), userMemory(s.src(), x), st)},
                                                {DNNL_ARG_WEIGHTS, wUse},
                                                {DNNL_ARG_DST, userMemory(s.dst(), y)}};
     if (b) args[DNNL_ARG_BIAS] = userMemory(s.bias(), b);
@@ -192,7 +251,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   }
 }
 
-// conv2dBackwardData(dy, w, dx, geometry, weightId, precision)
+// conv2dBackwardData(dy, w, dx, geometry, weightId, precision, dyId)
 Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ConvShape s(geometryArg(info, 3), computeArg(info, 5));
@@ -221,7 +280,7 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
     auto& st = stream();
     dnnl::memory wUser = userMemory(s.userWeights(), w);
     dnnl::memory wUse = e->packed.get(wid, e->wReorder, e->pd.weights_desc(), wUser, e->wMem, st);
-    e->prim.execute(st, {{DNNL_ARG_DIFF_DST, e->dy(userMemory(s.dst(), dy), st)},
+    e->prim.execute(st, {{DNNL_ARG_DIFF_DST, rounded(e->dy, idArg(info, 6), userMemory(s.dst(), dy), st)},
                          {DNNL_ARG_WEIGHTS, wUse},
                          {DNNL_ARG_DIFF_SRC, userMemory(s.src(), dx)}});
     st.wait();
@@ -231,7 +290,7 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   }
 }
 
-// conv2dBackwardWeights(x, dy, dw, dbias|null, geometry, precision)
+// conv2dBackwardWeights(x, dy, dw, dbias|null, geometry, precision, xId, dyId)
 Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ConvShape s(geometryArg(info, 4), computeArg(info, 5));
@@ -266,8 +325,8 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
     auto& st = stream();
     dnnl::memory dwUser = userMemory(s.userWeights(), dw);
     std::unordered_map<int, dnnl::memory> args{
-        {DNNL_ARG_SRC, e->x(userMemory(s.src(), x), st)},
-        {DNNL_ARG_DIFF_DST, e->dy(userMemory(s.dst(), dy), st)},
+        {DNNL_ARG_SRC, rounded(e->x, idArg(info, 6), userMemory(s.src(), x), st)},
+        {DNNL_ARG_DIFF_DST, rounded(e->dy, idArg(info, 7), userMemory(s.dst(), dy), st)},
         {DNNL_ARG_DIFF_WEIGHTS, e->dwReorder.needed ? e->dwMem : dwUser}};
     if (db) args[DNNL_ARG_DIFF_BIAS] = userMemory(s.bias(), db);
     e->prim.execute(st, args);

@@ -76,7 +76,7 @@ export interface OnednnAddon {
   cacheSize(): number;
   /** Drops every cached primitive. */
   cacheClear(): void;
-  /** y = act(conv(x, w) + bias) over `geometry` (plain, grouped or depthwise); weightId (> 0, from weightIdOf) lets the addon reuse w's reordered copy on the next call with the same array; precision 0 multiplies in f32, 1 in bf16 (x and w rounded; y f32). */
+  /** y = act(conv(x, w) + bias) over `geometry` (plain, grouped or depthwise); weightId (> 0, from weightIdOf) lets the addon reuse w's reordered copy on the next call with the same array; precision 0 multiplies in f32, 1 in bf16 (x and w rounded; y f32); xId (roundedIdOf) lets the addon keep x's bf16 copy for the filter gradient. */
   conv2dForward(
     x: Float32Array,
     w: Float32Array,
@@ -87,8 +87,9 @@ export interface OnednnAddon {
     alpha: number,
     weightId?: number,
     precision?: number,
+    xId?: number,
   ): string;
-  /** dx from dy and the filter (the forward's geometry); weightId and precision as in conv2dForward (dx stays f32). */
+  /** dx from dy and the filter (the forward's geometry); weightId and precision as in conv2dForward (dx stays f32); dyId keeps dy's bf16 copy for the filter gradient. */
   conv2dBackwardData(
     dy: Float32Array,
     w: Float32Array,
@@ -96,8 +97,9 @@ export interface OnednnAddon {
     geometry: ConvGeometry,
     weightId?: number,
     precision?: number,
+    dyId?: number,
   ): string;
-  /** dw (and optionally dbias) from x and dy; precision as in conv2dForward (dw stays f32). */
+  /** dw (and optionally dbias) from x and dy; precision as in conv2dForward (dw stays f32); xId and dyId find the bf16 copies the forward and the input gradient made. */
   conv2dBackwardWeights(
     x: Float32Array,
     dy: Float32Array,
@@ -105,6 +107,8 @@ export interface OnednnAddon {
     dbias: Float32Array | null,
     geometry: ConvGeometry,
     precision?: number,
+    xId?: number,
+    dyId?: number,
   ): string;
   /** c = act(op(a) op(b) + bias) for the named `shape`. */
   matmul(

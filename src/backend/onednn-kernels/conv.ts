@@ -10,6 +10,7 @@ import {
   f32,
   type NativeKernelFunc,
   output,
+  roundedIdOf,
   sizeOf,
   weightIdOf,
 } from "./util.js";
@@ -72,7 +73,15 @@ export const conv2DBackpropInput: NativeKernelFunc = ({ inputs, backend, attrs }
   const wv = f32(backend, filter);
   if (!shape || !dyv || !wv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
   const dx = alloc(sizeOf(inputShape));
-  backend.addon.conv2dBackwardData(dyv, wv, dx, shape, weightIdOf(wv), convPrecisionCode());
+  backend.addon.conv2dBackwardData(
+    dyv,
+    wv,
+    dx,
+    shape,
+    weightIdOf(wv),
+    convPrecisionCode(),
+    roundedIdOf(dyv),
+  );
   return output(backend, inputShape, dx);
 };
 
@@ -96,6 +105,15 @@ export const conv2DBackpropFilter: NativeKernelFunc = ({ inputs, backend, attrs 
   const dyv = f32(backend, dy);
   if (!shape || !xv || !dyv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
   const dw = alloc(sizeOf(filterShape));
-  backend.addon.conv2dBackwardWeights(xv, dyv, dw, null, shape, convPrecisionCode());
+  backend.addon.conv2dBackwardWeights(
+    xv,
+    dyv,
+    dw,
+    null,
+    shape,
+    convPrecisionCode(),
+    roundedIdOf(xv),
+    roundedIdOf(dyv),
+  );
   return output(backend, filterShape, dw);
 };

@@ -13,6 +13,7 @@ import {
   f32,
   type NativeKernelFunc,
   output,
+  roundedIdOf,
   sizeOf,
   weightIdOf,
 } from "./util.js";
@@ -72,7 +73,15 @@ export const depthwiseConv2dNativeBackpropInput: NativeKernelFunc = ({
   const wv = f32(backend, filter);
   if (!shape || !dyv || !wv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
   const dx = alloc(sizeOf(inputShape));
-  backend.addon.conv2dBackwardData(dyv, wv, dx, shape, weightIdOf(wv), convPrecisionCode());
+  backend.addon.conv2dBackwardData(
+    dyv,
+    wv,
+    dx,
+    shape,
+    weightIdOf(wv),
+    convPrecisionCode(),
+    roundedIdOf(dyv),
+  );
   return output(backend, inputShape, dx);
 };
 
@@ -91,6 +100,15 @@ export const depthwiseConv2dNativeBackpropFilter: NativeKernelFunc = ({
   const dyv = f32(backend, dy);
   if (!shape || !xv || !dyv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
   const dw = alloc(sizeOf(filterShape));
-  backend.addon.conv2dBackwardWeights(xv, dyv, dw, null, shape, convPrecisionCode());
+  backend.addon.conv2dBackwardWeights(
+    xv,
+    dyv,
+    dw,
+    null,
+    shape,
+    convPrecisionCode(),
+    roundedIdOf(xv),
+    roundedIdOf(dyv),
+  );
   return output(backend, filterShape, dw);
 };

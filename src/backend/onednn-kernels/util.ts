@@ -206,6 +206,14 @@ export function weightIdOf(values: Float32Array): number {
   return id;
 }
 
+/**
+ * The id under which the addon keeps a bf16 copy of an activation or gradient array (its
+ * weightIdOf id) when convolutions run in bf16; 0 at f32, where nothing is rounded.
+ */
+export function roundedIdOf(values: Float32Array): number {
+  return convPrecisionCode() === 1 ? weightIdOf(values) : 0;
+}
+
 /** Wraps a freshly written Float32Array as a tensor of the backend (no copy). */
 export function output(backend: NativeBackend, shape: number[], values: Float32Array): TensorInfo {
   return backend.makeTensorInfo(shape, "float32", values);
@@ -336,6 +344,7 @@ export function convForward(
     Number(leakyreluAlpha ?? 0.2),
     weightIdOf(wv),
     convPrecisionCode(),
+    roundedIdOf(xv),
   );
   return output(backend, info.outShape, y);
 }
