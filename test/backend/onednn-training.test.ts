@@ -10,6 +10,7 @@ import { nativeKernelCounts, resetNativeKernelCounts } from "../../src/backend/o
 import { fusedBatchNormalization } from "../../src/layers/fused-batch-normalization.js";
 import { createModel } from "../../src/models/index.js";
 import { fusedBatchNormStats } from "../../src/ops/batch-norm-train.js";
+import { fusedSpatialGroupEnhanceStats } from "../../src/ops/spatial-group-enhance.js";
 import { Sgd } from "../../src/train/sgd.js";
 import { NATIVE, randomArray, relDiff, setupOnednn } from "./onednn-support.js";
 
@@ -199,5 +200,13 @@ describe.skipIf(!NATIVE.built)("onednn training equals cpu training", () => {
     const counts = await compare(build, build, 2, 2e-4);
     expect(counts.Conv2DBackpropFilter.native).toBeGreaterThan(0);
     expect(counts.Conv2DBackpropFilter.fallback).toBe(0);
+  });
+
+  it("SGE-ResNet-20 (the fused SGE kernel on onednn, tf ops on cpu): 3 SGD steps, same losses and weights", async () => {
+    const build = () => createModel("sge_resnet20", { inputShape: [8, 8, 3] });
+    const before = fusedSpatialGroupEnhanceStats().native;
+    await compare(build, build, 2, 2e-4);
+    // 9 SGE blocks, 3 steps, on onednn only.
+    expect(fusedSpatialGroupEnhanceStats().native - before).toBe(27);
   });
 });
