@@ -3,16 +3,13 @@ import * as tf from "@tensorflow/tfjs";
 import type { Pad, Rounding } from "../conv-attrs.js";
 import {
   activationCode,
-  alloc,
+  convBackwardData,
+  convBackwardFilter,
   convForward,
   convGeometry,
-  convPrecisionCode,
   f32,
   type NativeKernelFunc,
-  output,
-  roundedIdOf,
   sizeOf,
-  weightIdOf,
 } from "./util.js";
 
 function dataFormatOf(
@@ -72,17 +69,7 @@ export const conv2DBackpropInput: NativeKernelFunc = ({ inputs, backend, attrs }
   const dyv = f32(backend, dy);
   const wv = f32(backend, filter);
   if (!shape || !dyv || !wv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
-  const dx = alloc(sizeOf(inputShape));
-  backend.addon.conv2dBackwardData(
-    dyv,
-    wv,
-    dx,
-    shape,
-    weightIdOf(wv),
-    convPrecisionCode(),
-    roundedIdOf(dyv),
-  );
-  return output(backend, inputShape, dx);
+  return convBackwardData(backend, dyv, wv, inputShape, shape);
 };
 
 /** Conv2DBackpropFilter: dw from x and dy. */
@@ -104,16 +91,5 @@ export const conv2DBackpropFilter: NativeKernelFunc = ({ inputs, backend, attrs 
   const xv = f32(backend, x);
   const dyv = f32(backend, dy);
   if (!shape || !xv || !dyv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
-  const dw = alloc(sizeOf(filterShape));
-  backend.addon.conv2dBackwardWeights(
-    xv,
-    dyv,
-    dw,
-    null,
-    shape,
-    convPrecisionCode(),
-    roundedIdOf(xv),
-    roundedIdOf(dyv),
-  );
-  return output(backend, filterShape, dw);
+  return convBackwardFilter(backend, xv, dyv, filterShape, shape);
 };

@@ -6,16 +6,13 @@ import * as tf from "@tensorflow/tfjs";
 import type { Pad, Rounding } from "../conv-attrs.js";
 import {
   activationCode,
-  alloc,
+  convBackwardData,
+  convBackwardFilter,
   convForward,
   convGeometry,
-  convPrecisionCode,
   f32,
   type NativeKernelFunc,
-  output,
-  roundedIdOf,
   sizeOf,
-  weightIdOf,
 } from "./util.js";
 
 type Shape4 = [number, number, number, number];
@@ -72,17 +69,7 @@ export const depthwiseConv2dNativeBackpropInput: NativeKernelFunc = ({
   const dyv = f32(backend, dy);
   const wv = f32(backend, filter);
   if (!shape || !dyv || !wv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
-  const dx = alloc(sizeOf(inputShape));
-  backend.addon.conv2dBackwardData(
-    dyv,
-    wv,
-    dx,
-    shape,
-    weightIdOf(wv),
-    convPrecisionCode(),
-    roundedIdOf(dyv),
-  );
-  return output(backend, inputShape, dx);
+  return convBackwardData(backend, dyv, wv, inputShape, shape);
 };
 
 /** DepthwiseConv2dNativeBackpropFilter: dw from x and dy. */
@@ -99,16 +86,5 @@ export const depthwiseConv2dNativeBackpropFilter: NativeKernelFunc = ({
   const xv = f32(backend, x);
   const dyv = f32(backend, dy);
   if (!shape || !xv || !dyv || sizeOf(dy.shape) !== sizeOf(info.outShape)) return undefined;
-  const dw = alloc(sizeOf(filterShape));
-  backend.addon.conv2dBackwardWeights(
-    xv,
-    dyv,
-    dw,
-    null,
-    shape,
-    convPrecisionCode(),
-    roundedIdOf(xv),
-    roundedIdOf(dyv),
-  );
-  return output(backend, filterShape, dw);
+  return convBackwardFilter(backend, xv, dyv, filterShape, shape);
 };

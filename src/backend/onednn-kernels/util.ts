@@ -214,6 +214,52 @@ export function roundedIdOf(values: Float32Array): number {
   return convPrecisionCode() === 1 ? weightIdOf(values) : 0;
 }
 
+/**
+ * dx of a convolution (plain, grouped or depthwise: `geometry` says which) from dy and the
+ * filter, at the current precision; the shared tail of Conv2DBackpropInput and its depthwise twin.
+ */
+export function convBackwardData(
+  backend: NativeBackend,
+  dyv: Float32Array,
+  wv: Float32Array,
+  inputShape: number[],
+  geometry: ConvGeometry,
+): TensorInfo {
+  const dx = alloc(sizeOf(inputShape));
+  backend.addon.conv2dBackwardData(
+    dyv,
+    wv,
+    dx,
+    geometry,
+    weightIdOf(wv),
+    convPrecisionCode(),
+    roundedIdOf(dyv),
+  );
+  return output(backend, inputShape, dx);
+}
+
+/** dw of a convolution from x and dy, at the current precision (Conv2DBackpropFilter and twin). */
+export function convBackwardFilter(
+  backend: NativeBackend,
+  xv: Float32Array,
+  dyv: Float32Array,
+  filterShape: number[],
+  geometry: ConvGeometry,
+): TensorInfo {
+  const dw = alloc(sizeOf(filterShape));
+  backend.addon.conv2dBackwardWeights(
+    xv,
+    dyv,
+    dw,
+    null,
+    geometry,
+    convPrecisionCode(),
+    roundedIdOf(xv),
+    roundedIdOf(dyv),
+  );
+  return output(backend, filterShape, dw);
+}
+
 /** Wraps a freshly written Float32Array as a tensor of the backend (no copy). */
 export function output(backend: NativeBackend, shape: number[], values: Float32Array): TensorInfo {
   return backend.makeTensorInfo(shape, "float32", values);
