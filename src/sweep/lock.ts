@@ -179,6 +179,18 @@ function breakStaleLock(file: string, stale: LockInfo | null): void {
   }
 }
 
+/**
+ * Removes the lock at `file` if its owner is dead (a process killed after it finished a run but
+ * before it released the claim leaves one behind on a done run, which no later claim would clear).
+ * Returns whether a stale lock was removed; a live owner's lock is left alone.
+ */
+export function clearStaleLock(file: string): boolean {
+  const info = readLock(file);
+  if (info === undefined || !isStale(file, info)) return false;
+  breakStaleLock(file, info);
+  return readLock(file) === undefined;
+}
+
 /** The state of a claim: nobody holds it, a live process does, or a dead one left it behind. */
 export function lockState(file: string): "free" | "held" | "stale" {
   const info = readLock(file);

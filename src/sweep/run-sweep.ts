@@ -33,7 +33,7 @@ import {
   setAside,
   writeManifest,
 } from "./layout.js";
-import { lockState } from "./lock.js";
+import { clearStaleLock, lockState } from "./lock.js";
 import { WorkerPool } from "./pool.js";
 import { resolvePoolShape, threadsFromEnv } from "./pool-shape.js";
 import { checkSweepData, resolveSweep } from "./resolve.js";
@@ -461,8 +461,11 @@ export async function runSweep(
   };
   const queue: SweepRun[] = [];
   for (const run of runs) {
-    if (isRunDone(outDir, run.id)) finish(doneOutcome(run));
-    else queue.push(run);
+    if (isRunDone(outDir, run.id)) {
+      // A worker killed between writing the summary and releasing its claim left the lock.
+      clearStaleLock(lockFileOf(outDir, run.id));
+      finish(doneOutcome(run));
+    } else queue.push(run);
   }
   // The finished twin each pending run could be copied from, looked up once.
   const sources = new Map<string, ReuseCandidate>();

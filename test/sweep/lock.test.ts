@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { lockState, ownLockInfo, readLock, tryLock } from "../../src/sweep/lock.js";
+import { clearStaleLock, lockState, ownLockInfo, readLock, tryLock } from "../../src/sweep/lock.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "senet-lock-"));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -63,6 +63,19 @@ describe("run claims", () => {
     fs.writeFileSync(file, JSON.stringify({ ...ownLockInfo(), procStart: "1" }));
     expect(lockState(file)).toBe("stale");
     fs.rmSync(file);
+  }, 30_000);
+
+  it("clears a dead owner's lock (a done run's, which no claim would take over), never a live one", async () => {
+    const file = path.join(dir, "c.lock");
+    expect(clearStaleLock(file)).toBe(false); // no lock
+    expect(await race(file, 1, "die")).toEqual(["won"]);
+    expect(lockState(file)).toBe("stale");
+    expect(clearStaleLock(file)).toBe(true);
+    expect(fs.existsSync(file)).toBe(false);
+    const live = tryLock(file);
+    expect(clearStaleLock(file)).toBe(false);
+    expect(lockState(file)).toBe("held");
+    if ("lock" in live) live.lock.release();
   }, 30_000);
 
   it("never admits two of many processes racing for one claim, fresh or stale", async () => {
