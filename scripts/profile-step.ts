@@ -7,14 +7,14 @@
  *   npx tsx scripts/profile-step.ts [--model se_resnet20] [--batch 64] [--steps 5]
  *                                   [--precision fp32|bf16] [--backend onednn] [--json FILE]
  *
- * Kernel times are tfjs's per-kernel wall times (synchronous on the cpu-storage backends);
- * "fusedConv2d__op" and similar op wrappers are left out of the totals because the kernels
- * they wrap are counted themselves.
+ * Kernels are counted by profileKernels (src/bench/kernel-profile.ts), as the bench counts them:
+ * tfjs's per-kernel wall times, tf.customGrad's "…__op" wrappers left out.
  */
 import fs from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/index.js";
 import { type Precision, setPrecision } from "../src/backend/precision.js";
+import { profileKernels } from "../src/bench/kernel-profile.js";
 import { makeSgdStep } from "../src/bench/train-step.js";
 import { ConfigError, quote } from "../src/errors.js";
 import { createModel } from "../src/models/index.js";
@@ -52,17 +52,14 @@ let kernelCalls = 0;
 let wallMs = 0;
 for (let i = 0; i < steps; i++) {
   const t0 = performance.now();
-  const info = await tf.profile(async () => {
-    await step.step();
-  });
+  const profile = await profileKernels(() => step.step());
   wallMs += performance.now() - t0;
-  for (const k of info.kernels) {
-    if (k.name.endsWith("__op")) continue; // an op wrapper: its kernels are counted
-    kernelCalls++;
-    const e = perKernel.get(k.name) ?? { calls: 0, ms: 0 };
-    e.calls++;
-    e.ms += typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
-    perKernel.set(k.name, e);
+  for (const [name, k] of profile) {
+    kernelCalls += k.calls;
+    const e = perKernel.get(name) ?? { calls: 0, ms: 0 };
+    e.calls += k.calls;
+    e.ms += k.ms;
+    perKernel.set(name, e);
   }
 }
 const rows = [...perKernel]

@@ -100,14 +100,16 @@ struct PackedWeights {
 // into a buffer the entry owns); nothing at f32.
 struct Convert {
   Reorder r;
-  dnnl::memory mem;
-  void init(const dnnl::memory::desc& user, const dnnl::memory::desc& compute) {
-    r = makeReorder(user, compute);
-    if (r.needed) mem = dnnl::memory(compute, engine());
+  dnnl::memory::desc compute;
+  dnnl::memory mem;  // made on first use: calls that pass an array id use RoundedCopies instead
+  void init(const dnnl::memory::desc& user, const dnnl::memory::desc& computeDesc) {
+    r = makeReorder(user, computeDesc);
+    compute = computeDesc;
   }
   // The memory the primitive reads: `user` itself, or its rounded copy.
   dnnl::memory operator()(dnnl::memory user, dnnl::stream& st) {
     if (!r.needed) return user;
+    if (!mem) mem = dnnl::memory(compute, engine());
     r.prim.execute(st, user, mem);
     return mem;
   }
@@ -162,7 +164,7 @@ RoundedCopies& roundedCopies() {
 dnnl::memory rounded(Convert& conv, double id, dnnl::memory user, dnnl::stream& st) {
   if (!conv.r.needed) return user;
   if (!(id > 0)) return conv(user, st);
-  return roundedCopies().get(id, conv.mem.get_desc(), conv.r, user, st);
+  return roundedCopies().get(id, conv.compute, conv.r, user, st);
 }
 
 // Reads argument i as an array id (0 when absent).

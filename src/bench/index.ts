@@ -1,4 +1,5 @@
 /** The benchmark of issue #5: tfjs backends against PyTorch, training and inference. */
+export * from "./kernel-profile.js";
 export * from "./leak-check.js";
 export * from "./measure.js";
 export * from "./options.js";

@@ -12,6 +12,7 @@ import readline from "node:readline";
 import * as tf from "@tensorflow/tfjs";
 import { bf16Support, getPrecision, initBackend, setPrecision } from "../backend/index.js";
 import { buildModel } from "../models/index.js";
+import { profileKernels } from "./kernel-profile.js";
 import { runLeakCheck } from "./leak-check.js";
 import { peakRssMiB, resetPeakRss, timeCalls } from "./measure.js";
 import { type BenchBackend, backendOf, ONEDNN_BF16, type Workload } from "./plan.js";
@@ -37,23 +38,18 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 function build(w: Workload): Prepared {
   const model = buildModel(w.config, { name: w.model });
   try {
+    let job: { run: () => Promise<unknown>; dispose: () => void };
     if (w.kind === "train") {
       const s = makeSgdStep(model, { batch: w.batch, lr: w.lr, momentum: w.momentum });
-      return {
-        workload: w,
-        run: () => s.step(),
-        dispose: () => {
-          s.dispose();
-          model.dispose();
-        },
-      };
+      job = { run: () => s.step(), dispose: () => s.dispose() };
+    } else {
+      job = makeInference(model, w.batch);
     }
-    const inf = makeInference(model, w.batch);
     return {
       workload: w,
-      run: () => inf.run(),
+      run: job.run,
       dispose: () => {
-        inf.dispose();
+        job.dispose();
         model.dispose();
       },
     };
@@ -114,21 +110,12 @@ async function convPeak(shape: ConvPeakShape, seconds: number): Promise<number> 
   }
 }
 
-/**
- * Counts the kernels one call of `run` invokes (tf.profile), most frequent names first. The
- * entries of tf.customGrad scopes (named "…__op", e.g. fusedConv2d__op) are left out: they are
- * not kernels but wrappers whose kernels are listed themselves.
- */
+/** Counts the kernels one call of `run` invokes (profileKernels), most frequent names first. */
 async function countKernels(run: () => Promise<unknown>): Promise<KernelCalls> {
-  const info = await tf.profile(async () => {
-    await run();
-  });
-  const kernels = info.kernels.filter((k) => !k.name.endsWith("__op"));
-  const counts = new Map<string, number>();
-  for (const k of kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+  const counts = [...(await profileKernels(run))].map(([name, e]) => [name, e.calls] as const);
   return {
-    total: kernels.length,
-    byName: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
+    total: counts.reduce((sum, [, n]) => sum + n, 0),
+    byName: Object.fromEntries(counts.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
   };
 }
 
