@@ -205,7 +205,11 @@ describe.skipIf(!NATIVE.built)("onednn training equals cpu training", () => {
   it("SGE-ResNet-20 (the fused SGE kernel on onednn, tf ops on cpu): 3 SGD steps, same losses and weights", async () => {
     const build = () => createModel("sge_resnet20", { inputShape: [8, 8, 3] });
     const before = fusedSpatialGroupEnhanceStats().native;
-    await compare(build, build, 2, 2e-4);
+    // 1e-3, not SE's 2e-4: at 8×8 inputs the last stage's SGE normalises over 2×2 = 4 positions,
+    // so summation-order differences are divided by a 4-sample std and grow; a brand-new-clone
+    // run saw 2.6e-4 on one BN beta (6 local runs passed 2e-4). A wrong gradient is off by O(1);
+    // the kernel itself is held to PyTorch at 1e-5 (test/layers/backends.test.ts).
+    await compare(build, build, 2, 1e-3);
     // 9 SGE blocks, 3 steps, on onednn only.
     expect(fusedSpatialGroupEnhanceStats().native - before).toBe(27);
   });
